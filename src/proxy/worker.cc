@@ -1,0 +1,153 @@
+#include "proxy/worker.h"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "proxy/session.h"
+
+namespace tidegate::proxy {
+namespace {
+
+constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+uint64_t splitmix64(uint64_t& x) {
+  uint64_t z = (x += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+upstream::BalanceKind toKind(config::Balance b) {
+  switch (b) {
+    case config::Balance::kLeastRequest: return upstream::BalanceKind::kLeastRequest;
+    case config::Balance::kEwma: return upstream::BalanceKind::kEwma;
+    case config::Balance::kConsistentHash: return upstream::BalanceKind::kConsistentHash;
+    default: return upstream::BalanceKind::kRoundRobin;
+  }
+}
+
+asio::awaitable<void> acceptLoop(Worker& worker, asio::ip::tcp::acceptor& acceptor) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      // EMFILE and friends: back off briefly instead of spinning.
+      log::warn("accept: {}", ec.message());
+      asio::steady_timer t(worker.io(), std::chrono::milliseconds(50));
+      co_await t.async_wait(kNoThrow);
+      continue;
+    }
+    if (worker.draining()) continue;  // socket closes as it goes out of scope
+    std::error_code ignored;
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    asio::co_spawn(worker.io(), runSession(worker, std::move(socket)), asio::detached);
+  }
+}
+
+}  // namespace
+
+upstream::BalanceKind balanceKindOf(config::Balance b) { return toKind(b); }
+
+Worker::Worker(int id, size_t buffer_size)
+    : id_(id),
+      io_(ASIO_CONCURRENCY_HINT_UNSAFE_IO),
+      buffers_(buffer_size),
+      exchanges_(buffer_size + 4096),
+      sweeper_(io_),
+      upstream_sweep_timer_(io_) {
+  rng_state_ = uint64_t(monotonicNowNs()) ^ (uint64_t(id) << 48) ^ uint64_t(getpid());
+  sweeper_.start();
+  startUpstreamSweep();
+}
+
+Worker::~Worker() {
+  snapshot_.reset();
+  upstreams_.clear();
+}
+
+void Worker::installSnapshot(std::shared_ptr<const Snapshot> snap) {
+  auto* ws = new WorkerSnapshot;
+  ws->shared = std::move(snap);
+  for (const Pool& p : ws->shared->pools)
+    ws->balancers.push_back(upstream::makeBalancer(p.balance, p.backends, random()));
+  // Idle connections to backends that left every pool are of no further use.
+  if (snapshot_) {
+    for (const Pool& old_pool : snapshot_->shared->pools) {
+      for (const auto& b : old_pool.backends) {
+        bool kept = false;
+        for (const Pool& p : ws->shared->pools)
+          for (const auto& nb : p.backends) kept |= nb.get() == b.get();
+        if (!kept) upstreams_.closeIdle(b.get());
+      }
+    }
+  }
+  snapshot_ = LocalRef<WorkerSnapshot>(ws);
+}
+
+void Worker::addListener(asio::ip::tcp::acceptor acceptor) {
+  acceptors_.push_back(std::move(acceptor));
+}
+
+void Worker::run() {
+  for (auto& a : acceptors_) asio::co_spawn(io_, acceptLoop(*this, a), asio::detached);
+  io_.run();
+}
+
+void Worker::stopAccepting() {
+  for (auto& a : acceptors_) {
+    std::error_code ignored;
+    a.close(ignored);
+  }
+}
+
+void Worker::beginDrain() {
+  draining_ = true;
+  stopAccepting();
+  for (IdleSession* s = idle_head_; s;) {
+    IdleSession* next = s->next;
+    std::error_code ignored;
+    s->socket->cancel(ignored);
+    s = next;
+  }
+  upstreams_.clear();
+}
+
+void Worker::linkIdle(IdleSession& s) {
+  s.prev = nullptr;
+  s.next = idle_head_;
+  if (idle_head_) idle_head_->prev = &s;
+  idle_head_ = &s;
+}
+
+void Worker::unlinkIdle(IdleSession& s) {
+  if (s.prev) s.prev->next = s.next;
+  else idle_head_ = s.next;
+  if (s.next) s.next->prev = s.prev;
+  s.prev = s.next = nullptr;
+}
+
+void Worker::startUpstreamSweep() {
+  upstream_sweep_timer_.expires_after(std::chrono::milliseconds(500));
+  upstream_sweep_timer_.async_wait([this](std::error_code ec) {
+    if (ec) return;
+    if (snapshot_)
+      upstreams_.sweep(coarseNowMs(), snapshot_->shared->config->timeouts.upstream_idle_ms);
+    startUpstreamSweep();
+  });
+}
+
+uint64_t Worker::random() { return splitmix64(rng_state_); }
+
+void Worker::nextRequestId(char out[32]) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint64_t a = random();
+  uint64_t b = (uint64_t(id_) << 56) ^ ++request_counter_;
+  for (int i = 0; i < 16; ++i) out[i] = kHex[(a >> (i * 4)) & 0xf];
+  for (int i = 0; i < 16; ++i) out[16 + i] = kHex[(b >> ((15 - i) * 4)) & 0xf];
+}
+
+}  // namespace tidegate::proxy

@@ -1,0 +1,85 @@
+#pragma once
+// Worker: the state one worker thread owns — its event loop, buffers, upstream connection
+// pool, deadline sweeper and current snapshot. Everything here is touched only by that
+// thread, except the counters the control thread reads (relaxed atomics written by the
+// owner alone) and post()ed closures.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include "core/buffer.h"
+#include "core/local_ref.h"
+#include "event/deadline.h"
+#include "proxy/exchange.h"
+#include "proxy/snapshot.h"
+#include "upstream/connection_pool.h"
+
+namespace tidegate::proxy {
+
+class Worker {
+ public:
+  Worker(int id, size_t buffer_size);
+  ~Worker();
+
+  int id() const { return id_; }
+  asio::io_context& io() { return io_; }
+
+  // --- worker thread only ---
+  const LocalRef<WorkerSnapshot>& snapshot() const { return snapshot_; }
+  void installSnapshot(std::shared_ptr<const Snapshot> snap);
+  // Starts accepting on `acceptor` (already bound; owned by this worker from now on).
+  void addListener(asio::ip::tcp::acceptor acceptor);
+  void stopAccepting();
+  // Stop: close idle client connections now, the busy ones after their current response.
+  void beginDrain();
+  bool draining() const { return draining_; }
+  void run();  // runs the loop until stopped; call from the worker's own thread
+
+  BufferPool& buffers() { return buffers_; }
+  ExchangePool& exchanges() { return exchanges_; }
+  upstream::ConnectionPool& upstreams() { return upstreams_; }
+  event::DeadlineSweeper& sweeper() { return sweeper_; }
+  // A 32-hex-digit request id, unique per process run with overwhelming probability.
+  void nextRequestId(char out[32]);
+  uint64_t random();
+
+  // Session bookkeeping (worker thread writes, any thread reads).
+  std::atomic<int64_t> active_connections{0};
+  std::atomic<int64_t> active_requests{0};
+  std::atomic<uint64_t> requests_total{0};
+
+  // Idle client sessions register here so that a drain can close them.
+  struct IdleSession {
+    asio::ip::tcp::socket* socket;
+    IdleSession* prev = nullptr;
+    IdleSession* next = nullptr;
+  };
+  void linkIdle(IdleSession& s);
+  void unlinkIdle(IdleSession& s);
+
+ private:
+  void startUpstreamSweep();
+
+  int id_;
+  // Declared first so that it is destroyed last: the coroutine frames it still owns at exit
+  // hold sockets and deadlines that refer to the members below.
+  asio::io_context io_;
+  BufferPool buffers_;
+  ExchangePool exchanges_;
+  upstream::ConnectionPool upstreams_;
+  event::DeadlineSweeper sweeper_;
+  asio::steady_timer upstream_sweep_timer_;
+  std::vector<asio::ip::tcp::acceptor> acceptors_;
+  LocalRef<WorkerSnapshot> snapshot_;
+  IdleSession* idle_head_ = nullptr;
+  bool draining_ = false;
+  uint64_t rng_state_;
+  uint64_t request_counter_ = 0;
+};
+
+}  // namespace tidegate::proxy

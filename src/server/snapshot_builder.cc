@@ -1,0 +1,76 @@
+#include "server/snapshot_builder.h"
+
+#include "core/log.h"
+#include "net/address.h"
+
+namespace tidegate::server {
+
+Result<upstream::BackendPtr> BackendRegistry::get(const std::string& pool,
+                                                  const std::string& address, uint32_t weight) {
+  std::string key = pool + "|" + address + "|" + std::to_string(weight);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    auto addr = net::parseAddress(address);
+    if (!addr) return Error(ErrorSource::kConfig, "invalid backend address " + address);
+    auto b = std::make_shared<const upstream::Backend>(address, *addr, weight);
+    it = entries_.emplace(key, Entry{std::move(b), false}).first;
+  }
+  it->second.used = true;
+  return it->second.backend;
+}
+
+void BackendRegistry::sweepUnused() {
+  std::erase_if(entries_, [](auto& kv) { return !kv.second.used; });
+  for (auto& [k, e] : entries_) e.used = false;
+}
+
+namespace {
+upstream::BalanceKind kindOf(config::Balance b) {
+  switch (b) {
+    case config::Balance::kLeastRequest: return upstream::BalanceKind::kLeastRequest;
+    case config::Balance::kEwma: return upstream::BalanceKind::kEwma;
+    case config::Balance::kConsistentHash: return upstream::BalanceKind::kConsistentHash;
+    default: return upstream::BalanceKind::kRoundRobin;
+  }
+}
+}  // namespace
+
+Result<std::shared_ptr<const proxy::Snapshot>> buildSnapshot(
+    std::shared_ptr<const config::Config> config, BackendRegistry& registry, uint64_t generation,
+    size_t max_buffer) {
+  auto snap = std::make_shared<proxy::Snapshot>(config, generation);
+  std::map<std::string, uint32_t> pool_index;
+  for (const auto& u : config->upstreams) {
+    proxy::Pool pool;
+    pool.name = u.name;
+    pool.balance = kindOf(u.balance);
+    pool.hash_by = u.hash_by;
+    pool.hash_name = u.hash_name;
+    pool.keepalive_max_idle = u.keepalive_max_idle;
+    for (const auto& b : u.backends) {
+      auto backend = registry.get(u.name, b.address, b.weight);
+      if (!backend) return backend.error();
+      pool.backends.push_back(std::move(backend.value()));
+    }
+    pool_index[u.name] = uint32_t(snap->pools.size());
+    snap->pools.push_back(std::move(pool));
+  }
+  registry.sweepUnused();
+  for (const auto& r : snap->router.routes()) {
+    auto it = pool_index.find(r.upstream);
+    if (it == pool_index.end())
+      return Error(ErrorSource::kConfig, "route " + r.name + " names unknown upstream " + r.upstream);
+    snap->route_pool.resize(std::max(snap->route_pool.size(), r.index + 1));
+    snap->route_pool[r.index] = it->second;
+  }
+  const auto& l = config->limits;
+  snap->parser_limits.max_head_bytes = std::min<uint64_t>(l.max_head_bytes, max_buffer);
+  snap->parser_limits.max_request_line = std::min<uint64_t>(l.max_request_line, max_buffer);
+  snap->parser_limits.max_headers = l.max_headers;
+  if (l.max_head_bytes > max_buffer)
+    log::warn("limits.max_head_bytes {} exceeds the read buffer ({} bytes) chosen at start; "
+              "restart to raise it", l.max_head_bytes, max_buffer);
+  return std::shared_ptr<const proxy::Snapshot>(std::move(snap));
+}
+
+}  // namespace tidegate::server
