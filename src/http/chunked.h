@@ -15,7 +15,7 @@ class ChunkedDecoder {
     kData,        // `bytes` is chunk data to forward
     kTrailer,     // `bytes` is one complete, validated trailer field line including its CRLF
     kDone,        // the last chunk and trailer section are consumed; the message is complete
-    kIncomplete,  // need more input: keep the unconsumed bytes and call again with more
+    kIncomplete,  // need more input: consumed is always 0; call again with the same bytes + more
     kError,       // malformed framing; `error` says why; answer 400 (request) / 502 (response)
   };
   struct Step {
@@ -30,7 +30,9 @@ class ChunkedDecoder {
   explicit ChunkedDecoder(size_t max_line_bytes = 4096, size_t max_trailer_bytes = 8192)
       : max_line_(max_line_bytes), max_trailer_(max_trailer_bytes) {}
 
-  // Consumes a prefix of `in`. Returns at most one data piece or trailer line per call.
+  // Consumes a prefix of `in`. Returns at most one data piece or trailer line per call; a
+  // kData or kTrailer step's `consumed` also covers the framing before it. After kError the
+  // decoder must be reset() or dropped.
   Step next(std::string_view in);
 
   bool done() const { return state_ == State::kDone; }
