@@ -18,12 +18,12 @@ struct SourceMark {
 };
 
 struct Timeouts {
-  int64_t connect_ms = 2000;            // upstream TCP connect
-  int64_t request_header_ms = 10000;    // client must send a whole request head (408)
-  int64_t upstream_response_ms = 30000; // from request sent to response head (504)
-  int64_t client_idle_ms = 60000;       // idle client keep-alive connection
-  int64_t upstream_idle_ms = 4000;      // idle pooled upstream connection (keep below backend's)
-  int64_t drain_ms = 30000;             // SIGTERM: wait for in-flight requests at most this
+  int64_t connect_ms = 2000;             // upstream TCP connect
+  int64_t request_header_ms = 10000;     // client must send a whole request head (408)
+  int64_t upstream_response_ms = 30000;  // from request sent to response head (504)
+  int64_t client_idle_ms = 60000;        // idle client keep-alive connection
+  int64_t upstream_idle_ms = 4000;       // idle pooled upstream connection (keep below backend's)
+  int64_t drain_ms = 30000;              // SIGTERM: wait for in-flight requests at most this
 };
 
 struct Limits {
@@ -46,9 +46,9 @@ struct UpstreamConfig {
   std::string name;
   std::vector<BackendConfig> backends;  // may be empty only when a later feature fills it
   Balance balance = Balance::kRoundRobin;
-  HashBy hash_by = HashBy::kClientIp;   // consistent_hash only
-  std::string hash_name;                // header or cookie name (lower-cased for headers)
-  uint32_t keepalive_max_idle = 64;     // idle upstream connections kept per worker per backend
+  HashBy hash_by = HashBy::kClientIp;  // consistent_hash only
+  std::string hash_name;               // header or cookie name (lower-cased for headers)
+  uint32_t keepalive_max_idle = 64;    // idle upstream connections kept per worker per backend
   SourceMark mark;
 };
 
@@ -59,7 +59,8 @@ struct HeaderMatch {
 };
 
 struct RouteMatch {
-  std::optional<std::string> host;         // exact "api.example.com" or wildcard "*.example.com" (lower case)
+  // Exact "api.example.com" or wildcard "*.example.com" (lower case, no port).
+  std::optional<std::string> host;
   std::optional<std::string> path;         // exact
   std::optional<std::string> path_prefix;  // prefix
   std::optional<std::string> path_regex;   // RE2, full match against the path
@@ -76,9 +77,9 @@ struct RouteConfig {
 };
 
 struct Config {
-  std::string source_path;             // the file it was loaded from
-  std::vector<std::string> listen;     // addresses, at least one
-  uint32_t workers = 0;                // 0 = auto: one per core
+  std::string source_path;          // the file it was loaded from
+  std::vector<std::string> listen;  // addresses, at least one
+  uint32_t workers = 0;             // 0 = auto: one per core
   std::string log_level = "info";
   Timeouts timeouts;
   Limits limits;
