@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "http/chunked.h"
 #include "http/parser.h"
+#include "net/listener.h"
 #include "proxy/exchange.h"
 #include "proxy/head_writer.h"
 #include "proxy/worker.h"
@@ -142,6 +143,8 @@ awaitable<void> Session::run() {
     auto ex_ptr = w_.exchanges().acquire();
     Exchange& ex = *ex_ptr;
     ex.req.clear();
+    w_.nextRequestId(ex.request_id);
+    ex.request_id_len = 32;
     const http::ParserLimits& limits = snap_->shared->parser_limits;
 
     armClient(timeouts().request_header_ms);
@@ -200,10 +203,6 @@ awaitable<void> Session::run() {
 
 awaitable<Session::Next> Session::serveRequest(Exchange& ex, const http::ParseResult& pr) {
   const http::RequestHead& req = ex.req;
-  char id[32];
-  w_.nextRequestId(id);
-  std::memcpy(ex.request_id, id, sizeof id);
-  ex.request_id_len = sizeof id;
 
   if (req.method == http::Method::kConnect)
     co_return co_await respondLocal(&ex, 501, "CONNECT is not supported\n", true);
