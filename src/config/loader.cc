@@ -122,7 +122,7 @@ bool isRegisteredMethod(std::string_view m) {
 // Empty when `host` is a valid route host pattern: a lower-case DNS name or IPv4 literal,
 // optionally "*." + name, or a bracketed IPv6 literal; otherwise why it is not.
 std::string checkHostPattern(std::string_view host) {
-  if (host.empty()) return "must not be empty";
+  if (host.empty()) return "it is empty";
   if (host.front() == '[') {
     if (host.back() != ']' || host.size() < 3) return "an IPv6 literal must be in brackets";
     for (char c : host.substr(1, host.size() - 2)) {
@@ -138,28 +138,28 @@ std::string checkHostPattern(std::string_view host) {
     return "a wildcard is only allowed as a leading \"*.\", e.g. \"*.example.com\"";
   }
   if (name.find(':') != std::string_view::npos) {
-    return "must not include a port (requests are matched on the host without it)";
+    return "a port is not allowed (requests are matched on the host without it)";
   }
   if (name.empty() || name.front() == '.' || name.back() == '.' ||
       name.find("..") != std::string_view::npos) {
-    return "must be a host name such as \"api.example.com\" or \"*.example.com\"";
+    return "expected a host name such as \"api.example.com\" or \"*.example.com\"";
   }
   for (char c : name) {
     bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
               c == '-' || c == '.' || c == '_';
-    if (!ok) return "may contain only letters, digits, '-', '_' and '.'";
+    if (!ok) return "only letters, digits, '-', '_' and '.' are allowed";
   }
   return "";
 }
 
 // Empty when `path` can be matched against a request path; otherwise why it cannot.
 std::string checkPath(std::string_view path) {
-  if (path.empty() || path.front() != '/') return "must start with '/'";
+  if (path.empty() || path.front() != '/') return "it must start with '/'";
   for (char c : path) {
-    if (c == '?') return "must not contain '?' (routes match the path without the query)";
-    if (c == '#') return "must not contain '#' (fragments are never sent)";
+    if (c == '?') return "'?' is not allowed (routes match the path without the query)";
+    if (c == '#') return "'#' is not allowed (fragments are never sent)";
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-      return "must not contain spaces or control characters";
+      return "spaces and control characters are not allowed";
     }
   }
   return "";
@@ -207,7 +207,7 @@ class Loader {
   std::optional<int64_t> positiveDuration(const YAML::Node& value, const YAML::Node& key,
                                           const std::string& where);
   std::optional<uint64_t> size(const YAML::Node& value, const YAML::Node& key,
-                               const std::string& where, uint64_t min);
+                               const std::string& where, bool nonzero);
 
   void parseRoot(const YAML::Node& root, Config& cfg);
   void parseListen(const YAML::Node& value, const YAML::Node& key, Config& cfg);
@@ -329,7 +329,7 @@ std::optional<int64_t> Loader::positiveDuration(const YAML::Node& value, const Y
 }
 
 std::optional<uint64_t> Loader::size(const YAML::Node& value, const YAML::Node& key,
-                                     const std::string& where, uint64_t min) {
+                                     const std::string& where, bool nonzero) {
   std::optional<std::string> text = scalar(value, key, where);
   if (!text) return std::nullopt;
   Result<uint64_t> bytes = parseSize(*text);
@@ -337,8 +337,8 @@ std::optional<uint64_t> Loader::size(const YAML::Node& value, const YAML::Node& 
     error(value, key, where + ": " + bytes.error().message());
     return std::nullopt;
   }
-  if (bytes.value() < min) {
-    error(value, key, where + ": must be at least " + std::to_string(min) + " bytes");
+  if (nonzero && bytes.value() == 0) {
+    error(value, key, where + ": must be larger than 0");
     return std::nullopt;
   }
   return bytes.value();
@@ -484,8 +484,8 @@ void Loader::parseLimits(const YAML::Node& value, const YAML::Node& key, Limits&
                if (name == "max_headers") {
                  if (auto n = integer(v, k, where, 1, kMaxHeaders)) l.max_headers = uint32_t(*n);
                } else if (name == "max_body_bytes") {
-                 if (auto bytes = size(v, k, where, 0)) l.max_body_bytes = *bytes;
-               } else if (auto bytes = size(v, k, where, 1)) {
+                 if (auto bytes = size(v, k, where, false)) l.max_body_bytes = *bytes;
+               } else if (auto bytes = size(v, k, where, true)) {
                  if (name == "max_head_bytes") l.max_head_bytes = *bytes;
                  if (name == "max_request_line") l.max_request_line = *bytes;
                }
@@ -743,7 +743,7 @@ void Loader::parseRoute(const YAML::Node& node, size_t index, RouteConfig& route
                  route.upstream = *text;
                  upstream_refs_[index] = UpstreamRef{*text, v.Mark()};
                } else if (name == "max_body") {
-                 route.max_body_bytes = size(v, k, where + ".max_body", 0);
+                 route.max_body_bytes = size(v, k, where + ".max_body", false);
                }
              });
   if (!has_upstream) error(node.Mark(), where + ": 'upstream' is required");
@@ -760,7 +760,7 @@ void Loader::parseMatch(const YAML::Node& value, const YAML::Node& key, const st
                  std::optional<std::string> text = scalar(v, k, field);
                  if (!text) return;
                  if (std::string why = checkHostPattern(*text); !why.empty()) {
-                   error(v, k, field + ": '" + *text + "' " + why);
+                   error(v, k, field + ": invalid host '" + *text + "': " + why);
                    return;
                  }
                  match.host = toLower(*text);
@@ -786,7 +786,7 @@ void Loader::parseMatch(const YAML::Node& value, const YAML::Node& key, const st
                    return;
                  }
                  if (std::string why = checkPath(*text); !why.empty()) {
-                   error(v, k, field + ": '" + *text + "' " + why);
+                   error(v, k, field + ": invalid path '" + *text + "': " + why);
                    return;
                  }
                  (name == "path" ? match.path : match.path_prefix) = *text;
