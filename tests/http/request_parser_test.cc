@@ -291,9 +291,10 @@ TEST_F(RequestParserTest, LeadingEmptyLineAloneIsIncomplete) {
 }
 
 TEST_F(RequestParserTest, HostForms) {
-  for (const char* host : {"example.com", "EXAMPLE.com:80", "127.0.0.1:65535", "[::1]", "[::1]:8080",
-                           "[2001:db8:0:0:1:0:0:1]", "[::ffff:192.0.2.1]", "[v1.fe80::a+en1]",
-                           "xn--nxasmq6b.test", "a%2Db.test", "sub_domain.test", "h:0"}) {
+  for (const char* host :
+       {"example.com", "EXAMPLE.com:80", "127.0.0.1:65535", "[::1]", "[::1]:8080",
+        "[2001:db8:0:0:1:0:0:1]", "[::ffff:192.0.2.1]", "[v1.fe80::a+en1]", "xn--nxasmq6b.test",
+        "a%2Db.test", "sub_domain.test", "h:0"}) {
     parseOk(std::string("GET / HTTP/1.1\r\nHost: ") + host + "\r\n\r\n");
     EXPECT_EQ(head_.authority, host);
   }
@@ -463,7 +464,8 @@ TEST(RequestParserLimitsTest, BodyBytesAfterTheHeadDoNotCount) {
 
 std::string requestWithFields(size_t fields) {
   std::string req = "GET / HTTP/1.1\r\nHost: h\r\n";
-  for (size_t i = 1; i < fields; ++i) req += "X-F" + std::to_string(i) + ": v\r\n";
+  for (size_t i = 1; i < fields; ++i)
+    req += "X-F" + std::to_string(i) + ": v\r\n";
   return req + "\r\n";
 }
 

@@ -84,14 +84,17 @@ const Rejection kRejections[] = {
     {"ObsFoldWithTab", withHost("X-A: v\r\n\tcontinued\r\n"), 400},
     {"WhitespaceLineAfterRequestLine", "GET / HTTP/1.1\r\n Host: h\r\n\r\n", 400},
     {"NulInValue", withHost(std::string("X-A: a\0b\r\n", 10)), 400},
-    {"CtlInValue", withHost("X-A: a\x01"
-                            "b\r\n"),
+    {"CtlInValue",
+     withHost("X-A: a\x01"
+              "b\r\n"),
      400},
-    {"EscInValue", withHost("X-A: a\x1b"
-                            "b\r\n"),
+    {"EscInValue",
+     withHost("X-A: a\x1b"
+              "b\r\n"),
      400},
-    {"DelInValue", withHost("X-A: a\x7f"
-                            "b\r\n"),
+    {"DelInValue",
+     withHost("X-A: a\x7f"
+              "b\r\n"),
      400},
     {"BareCrInValue", withHost("X-A: a\rb\r\n"), 400},
     {"BareLfInValue", withHost("X-A: a\nb\r\n"), 400},

@@ -58,7 +58,8 @@ inline bool inside(std::string_view view, std::string_view buf) {
 // gtest parameter names allow only [A-Za-z0-9_].
 inline std::string sanitizeName(std::string_view name) {
   std::string out;
-  for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  for (char c : name)
+    out += (std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
   return out;
 }
 
