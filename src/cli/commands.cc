@@ -44,7 +44,8 @@ std::optional<Options> parseOptions(const std::vector<std::string>& args) {
 // gateway knows (numeric addresses it can bind and connect to).
 std::optional<config::Config> loadAndReport(const std::string& path) {
   auto loaded = config::loadConfigFile(path);
-  for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.toString().c_str());
+  for (const auto& e : loaded.errors)
+    std::fprintf(stderr, "%s\n", e.toString().c_str());
   if (!loaded.config) return std::nullopt;
   bool ok = true;
   for (const auto& u : loaded.config->upstreams)

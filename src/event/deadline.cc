@@ -40,8 +40,10 @@ void DeadlineSweeper::link(Deadline* d) {
 }
 
 void DeadlineSweeper::unlink(Deadline* d) {
-  if (d->prev_) d->prev_->next_ = d->next_;
-  else head_ = d->next_;
+  if (d->prev_)
+    d->prev_->next_ = d->next_;
+  else
+    head_ = d->next_;
   if (d->next_) d->next_->prev_ = d->prev_;
   d->prev_ = d->next_ = nullptr;
   --count_;

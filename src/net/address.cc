@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstring>
 
+#include <fmt/format.h>
+
 namespace tidegate::net {
 
 uint16_t Address::port() const {
@@ -19,12 +21,12 @@ std::string Address::toString() const {
   if (family() == AF_INET) {
     inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, host,
               sizeof host);
-    return std::string(host) + ":" + std::to_string(port());
+    return fmt::format("{}:{}", host, port());
   }
   if (family() == AF_INET6) {
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, host,
               sizeof host);
-    return "[" + std::string(host) + "]:" + std::to_string(port());
+    return fmt::format("[{}]:{}", host, port());
   }
   return "?";
 }

@@ -13,8 +13,8 @@ asio::ip::tcp::endpoint toEndpoint(const Address& address) {
   return ep;
 }
 
-Result<asio::ip::tcp::acceptor> openReusePortListener(asio::io_context& io,
-                                                       const Address& address, int backlog) {
+Result<asio::ip::tcp::acceptor> openReusePortListener(asio::io_context& io, const Address& address,
+                                                      int backlog) {
   asio::ip::tcp::acceptor acceptor(io);
   std::error_code ec;
   auto ep = toEndpoint(address);

@@ -18,10 +18,10 @@ struct Exchange {
 
   http::RequestHead req;
   http::ResponseHead resp;
-  std::vector<char> out;        // regenerated heads; sized once
-  size_t upstream_head_len = 0; // bytes of `out` holding the upstream request head
-  size_t resp_head_len = 0;     // bytes of `upstream_in` holding the response head
-  Buffer upstream_in;           // response bytes from the backend (pooled block)
+  std::vector<char> out;         // regenerated heads; sized once
+  size_t upstream_head_len = 0;  // bytes of `out` holding the upstream request head
+  size_t resp_head_len = 0;      // bytes of `upstream_in` holding the response head
+  Buffer upstream_in;            // response bytes from the backend (pooled block)
   upstream::ConnectionPtr conn;
   char request_id[64];
   size_t request_id_len = 0;

@@ -38,12 +38,18 @@ namespace {
 // Fields the proxy rewrites itself, on top of the hop-by-hop set.
 bool isRewrittenRequestField(std::string_view name) {
   switch (name.size()) {
-    case 4: return http::equalsLower(name, "host");
-    case 6: return http::equalsLower(name, "expect");
-    case 14: return http::equalsLower(name, "content-length");
-    case 15: return http::equalsLower(name, "x-forwarded-for");
-    case 17: return http::equalsLower(name, "x-forwarded-proto");
-    default: return false;
+    case 4:
+      return http::equalsLower(name, "host");
+    case 6:
+      return http::equalsLower(name, "expect");
+    case 14:
+      return http::equalsLower(name, "content-length");
+    case 15:
+      return http::equalsLower(name, "x-forwarded-for");
+    case 17:
+      return http::equalsLower(name, "x-forwarded-proto");
+    default:
+      return false;
   }
 }
 
@@ -55,8 +61,8 @@ bool shouldDrop(const http::HeaderList& headers, bool has_connection_tokens,
 
 }  // namespace
 
-void writeUpstreamRequestHead(const http::RequestHead& req, const ForwardedFor& fwd,
-                              HeadWriter& w, std::string_view& request_id_out) {
+void writeUpstreamRequestHead(const http::RequestHead& req, const ForwardedFor& fwd, HeadWriter& w,
+                              std::string_view& request_id_out) {
   w.put(req.method_text);
   w.put(" ");
   if (req.target_form == http::TargetForm::kAbsolute) {

@@ -36,8 +36,8 @@ struct ForwardedFor {
 
 // The head sent upstream for `req`. Returns the X-Request-Id in force (the client's, or
 // `fwd.request_id`) through `request_id_out` (a view into `req` or `fwd`).
-void writeUpstreamRequestHead(const http::RequestHead& req, const ForwardedFor& fwd,
-                              HeadWriter& w, std::string_view& request_id_out);
+void writeUpstreamRequestHead(const http::RequestHead& req, const ForwardedFor& fwd, HeadWriter& w,
+                              std::string_view& request_id_out);
 
 // The head sent to the client for upstream response `resp`. `chunked_to_client`: the body
 // goes out chunked; `close`: the client connection closes after this response.

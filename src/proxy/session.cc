@@ -40,13 +40,20 @@ enum class UpstreamFailure {
 
 std::string_view describe(UpstreamFailure f) {
   switch (f) {
-    case UpstreamFailure::kConnect: return "upstream connect failed";
-    case UpstreamFailure::kConnectTimeout: return "upstream connect timed out";
-    case UpstreamFailure::kSend: return "upstream connection failed while sending the request";
-    case UpstreamFailure::kClosedEarly: return "upstream closed the connection before responding";
-    case UpstreamFailure::kResponseTimeout: return "upstream response timed out";
-    case UpstreamFailure::kBadResponse: return "upstream sent an invalid response";
-    default: return "upstream failure";
+    case UpstreamFailure::kConnect:
+      return "upstream connect failed";
+    case UpstreamFailure::kConnectTimeout:
+      return "upstream connect timed out";
+    case UpstreamFailure::kSend:
+      return "upstream connection failed while sending the request";
+    case UpstreamFailure::kClosedEarly:
+      return "upstream closed the connection before responding";
+    case UpstreamFailure::kResponseTimeout:
+      return "upstream response timed out";
+    case UpstreamFailure::kBadResponse:
+      return "upstream sent an invalid response";
+    default:
+      return "upstream failure";
   }
 }
 
@@ -60,8 +67,10 @@ std::string_view findCookie(std::string_view cookies, std::string_view name) {
   while (!cookies.empty()) {
     size_t semi = cookies.find(';');
     std::string_view pair = cookies.substr(0, semi);
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-    if (pair.size() > name.size() && pair.substr(0, name.size()) == name && pair[name.size()] == '=')
+    while (!pair.empty() && pair.front() == ' ')
+      pair.remove_prefix(1);
+    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
+        pair[name.size()] == '=')
       return pair.substr(name.size() + 1);
     if (semi == std::string_view::npos) break;
     cookies.remove_prefix(semi + 1);
@@ -77,10 +86,10 @@ class Session {
     std::error_code ec;
     auto ep = client_.remote_endpoint(ec);
     if (!ec) {
-      std::string ip = ep.address().is_v6() && ep.address().to_v6().is_v4_mapped()
-                           ? asio::ip::make_address_v4(asio::ip::v4_mapped, ep.address().to_v6())
-                                 .to_string()
-                           : ep.address().to_string();
+      std::string ip =
+          ep.address().is_v6() && ep.address().to_v6().is_v4_mapped()
+              ? asio::ip::make_address_v4(asio::ip::v4_mapped, ep.address().to_v6()).to_string()
+              : ep.address().to_string();
       ip_len_ = std::min(ip.size(), sizeof ip_);
       std::memcpy(ip_, ip.data(), ip_len_);
     }
@@ -96,8 +105,7 @@ class Session {
   void armClient(int64_t ms) { deadline_.arm(client_, coarseNowMs() + ms); }
 
   awaitable<Next> serveRequest(Exchange& ex, const http::ParseResult& pr);
-  awaitable<Next> forward(Exchange& ex, size_t head_len, uint32_t pool_index,
-                          uint64_t max_body);
+  awaitable<Next> forward(Exchange& ex, size_t head_len, uint32_t pool_index, uint64_t max_body);
   awaitable<UpstreamFailure> connect(Exchange& ex, const upstream::Backend* backend);
   awaitable<UpstreamFailure> sendBody(Exchange& ex, size_t head_len, bool replayable,
                                       uint64_t max_body, int& client_error);
@@ -164,8 +172,8 @@ awaitable<void> Session::run() {
           break;
         }
       }
-      auto [ec, n] = co_await client_.async_read_some(
-          asio::buffer(in_.writePtr(), in_.writable()), kNoThrow);
+      auto [ec, n] =
+          co_await client_.async_read_some(asio::buffer(in_.writePtr(), in_.writable()), kNoThrow);
       if (ec || n == 0) {
         client_gone = true;
         if (deadline_.expired() && !in_.empty()) {
@@ -238,19 +246,19 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
 
   std::string_view hash_key;
   if (pool.balance == upstream::BalanceKind::kConsistentHash) {
-    if (pool.hash_by == config::HashBy::kClientIp) hash_key = clientIp();
+    if (pool.hash_by == config::HashBy::kClientIp)
+      hash_key = clientIp();
     else if (const http::Header* h = req.headers.find(pool.hash_by == config::HashBy::kHeader
                                                           ? std::string_view(pool.hash_name)
                                                           : std::string_view("cookie")))
-      hash_key = pool.hash_by == config::HashBy::kHeader ? h->value
-                                                         : findCookie(h->value, pool.hash_name);
+      hash_key =
+          pool.hash_by == config::HashBy::kHeader ? h->value : findCookie(h->value, pool.hash_name);
   }
 
   // A request can be sent again only while we still hold all of it.
-  const bool replayable =
-      req.framing == http::BodyFraming::kNone ||
-      (req.framing == http::BodyFraming::kContentLength &&
-       in_.size() - head_len >= req.content_length);
+  const bool replayable = req.framing == http::BodyFraming::kNone ||
+                          (req.framing == http::BodyFraming::kContentLength &&
+                           in_.size() - head_len >= req.content_length);
   const bool idempotent = http::isIdempotent(req.method);
   const bool client_keep_alive = req.keep_alive;
   const bool body_streamed = !replayable;
@@ -267,7 +275,8 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
     const upstream::Backend* backend =
         forced ? forced : balancer.pick({now, hash_key, failed_backend});
     forced = nullptr;
-    if (!backend) co_return co_await failLocal(ex, head_len, head_consumed, 503, "no backend available\n");
+    if (!backend)
+      co_return co_await failLocal(ex, head_len, head_consumed, 503, "no backend available\n");
 
     bool reused = false;
     if (!fresh_only) {
@@ -287,9 +296,8 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
       size_t first_body = 0;
       if (req.framing == http::BodyFraming::kContentLength && !head_consumed)
         first_body = std::min<uint64_t>(in_.size() - head_len, req.content_length);
-      std::array<asio::const_buffer, 2> bufs{
-          asio::buffer(ex.out.data(), ex.upstream_head_len),
-          asio::buffer(in_.data() + head_len, first_body)};
+      std::array<asio::const_buffer, 2> bufs{asio::buffer(ex.out.data(), ex.upstream_head_len),
+                                             asio::buffer(in_.data() + head_len, first_body)};
       up_deadline_.arm(ex.conn->socket, now + timeouts().upstream_response_ms);
       auto [ec, n] = co_await asio::async_write(ex.conn->socket, bufs, kNoThrow);
       if (ec) {
@@ -316,9 +324,10 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
       up_deadline_.disarm();
       if (failure == UpstreamFailure::kClientBody) {
         backend->onRequestEnd(coarseNowMs(), 0, false);
-        if (client_error) co_return co_await respondLocal(
-            &ex, client_error,
-            client_error == 413 ? "request body too large\n" : "malformed request body\n", true);
+        if (client_error)
+          co_return co_await respondLocal(
+              &ex, client_error,
+              client_error == 413 ? "request body too large\n" : "malformed request body\n", true);
         co_return Next::kClose;
       }
       // A reused connection that turned out dead is the stale keep-alive race, not a sign of
@@ -340,8 +349,7 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
         failed_backend = backend;
         continue;
       }
-      log::warn("{} {}: {} ({})", route_name_, backend->id(), describe(failure),
-                ex.requestId());
+      log::warn("{} {}: {} ({})", route_name_, backend->id(), describe(failure), ex.requestId());
       std::string body = std::string(describe(failure)) + ": " + backend->id() + "\n";
       co_return co_await failLocal(ex, head_len, head_consumed, statusFor(failure), body);
     }
@@ -513,8 +521,8 @@ awaitable<UpstreamFailure> Session::readResponseHead(Exchange& ex) {
                                          : UpstreamFailure::kClosedEarly;
       }
     }
-    auto [ec, n] = co_await up.async_read_some(asio::buffer(buf.writePtr(), buf.writable()),
-                                               kNoThrow);
+    auto [ec, n] =
+        co_await up.async_read_some(asio::buffer(buf.writePtr(), buf.writable()), kNoThrow);
     if (ec || n == 0) {
       if (up_deadline_.expired()) co_return UpstreamFailure::kResponseTimeout;
       co_return got_bytes ? UpstreamFailure::kBadResponse : UpstreamFailure::kClosedEarly;
@@ -550,8 +558,8 @@ awaitable<bool> Session::relayResponse(Exchange& ex, bool& upstream_reusable, bo
   auto readMore = [&]() -> awaitable<bool> {
     buf.compact();
     up_deadline_.arm(up, coarseNowMs() + timeout);
-    auto [ec, n] = co_await up.async_read_some(asio::buffer(buf.writePtr(), buf.writable()),
-                                               kNoThrow);
+    auto [ec, n] =
+        co_await up.async_read_some(asio::buffer(buf.writePtr(), buf.writable()), kNoThrow);
     if (ec || n == 0) co_return false;
     buf.commit(n);
     co_return true;
@@ -643,12 +651,11 @@ awaitable<bool> Session::relayResponse(Exchange& ex, bool& upstream_reusable, bo
 }
 
 awaitable<Session::Next> Session::failLocal(Exchange& ex, size_t head_len, bool head_consumed,
-                                           int status, std::string_view body) {
+                                            int status, std::string_view body) {
   const http::RequestHead& req = ex.req;
-  bool whole_request_here =
-      !head_consumed && (req.framing == http::BodyFraming::kNone ||
-                         (req.framing == http::BodyFraming::kContentLength &&
-                          in_.size() - head_len >= req.content_length));
+  bool whole_request_here = !head_consumed && (req.framing == http::BodyFraming::kNone ||
+                                               (req.framing == http::BodyFraming::kContentLength &&
+                                                in_.size() - head_len >= req.content_length));
   if (whole_request_here) {
     in_.consume(head_len + (req.framing == http::BodyFraming::kNone ? 0 : req.content_length));
   }

@@ -23,10 +23,14 @@ uint64_t splitmix64(uint64_t& x) {
 
 upstream::BalanceKind toKind(config::Balance b) {
   switch (b) {
-    case config::Balance::kLeastRequest: return upstream::BalanceKind::kLeastRequest;
-    case config::Balance::kEwma: return upstream::BalanceKind::kEwma;
-    case config::Balance::kConsistentHash: return upstream::BalanceKind::kConsistentHash;
-    default: return upstream::BalanceKind::kRoundRobin;
+    case config::Balance::kLeastRequest:
+      return upstream::BalanceKind::kLeastRequest;
+    case config::Balance::kEwma:
+      return upstream::BalanceKind::kEwma;
+    case config::Balance::kConsistentHash:
+      return upstream::BalanceKind::kConsistentHash;
+    default:
+      return upstream::BalanceKind::kRoundRobin;
   }
 }
 
@@ -50,7 +54,9 @@ asio::awaitable<void> acceptLoop(Worker& worker, asio::ip::tcp::acceptor& accept
 
 }  // namespace
 
-upstream::BalanceKind balanceKindOf(config::Balance b) { return toKind(b); }
+upstream::BalanceKind balanceKindOf(config::Balance b) {
+  return toKind(b);
+}
 
 Worker::Worker(int id, size_t buffer_size)
     : id_(id),
@@ -80,7 +86,8 @@ void Worker::installSnapshot(std::shared_ptr<const Snapshot> snap) {
       for (const auto& b : old_pool.backends) {
         bool kept = false;
         for (const Pool& p : ws->shared->pools)
-          for (const auto& nb : p.backends) kept |= nb.get() == b.get();
+          for (const auto& nb : p.backends)
+            kept |= nb.get() == b.get();
         if (!kept) upstreams_.closeIdle(b.get());
       }
     }
@@ -93,7 +100,8 @@ void Worker::addListener(asio::ip::tcp::acceptor acceptor) {
 }
 
 void Worker::run() {
-  for (auto& a : acceptors_) asio::co_spawn(io_, acceptLoop(*this, a), asio::detached);
+  for (auto& a : acceptors_)
+    asio::co_spawn(io_, acceptLoop(*this, a), asio::detached);
   io_.run();
 }
 
@@ -124,8 +132,10 @@ void Worker::linkIdle(IdleSession& s) {
 }
 
 void Worker::unlinkIdle(IdleSession& s) {
-  if (s.prev) s.prev->next = s.next;
-  else idle_head_ = s.next;
+  if (s.prev)
+    s.prev->next = s.next;
+  else
+    idle_head_ = s.next;
   if (s.next) s.next->prev = s.prev;
   s.prev = s.next = nullptr;
 }
@@ -140,14 +150,18 @@ void Worker::startUpstreamSweep() {
   });
 }
 
-uint64_t Worker::random() { return splitmix64(rng_state_); }
+uint64_t Worker::random() {
+  return splitmix64(rng_state_);
+}
 
 void Worker::nextRequestId(char out[32]) {
   static constexpr char kHex[] = "0123456789abcdef";
   uint64_t a = random();
   uint64_t b = (uint64_t(id_) << 56) ^ ++request_counter_;
-  for (int i = 0; i < 16; ++i) out[i] = kHex[(a >> (i * 4)) & 0xf];
-  for (int i = 0; i < 16; ++i) out[16 + i] = kHex[(b >> ((15 - i) * 4)) & 0xf];
+  for (int i = 0; i < 16; ++i)
+    out[i] = kHex[(a >> (i * 4)) & 0xf];
+  for (int i = 0; i < 16; ++i)
+    out[16 + i] = kHex[(b >> ((15 - i) * 4)) & 0xf];
 }
 
 }  // namespace tidegate::proxy

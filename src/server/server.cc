@@ -15,14 +15,16 @@ Server::Server(config::Config config)
     : config_(std::make_shared<const config::Config>(std::move(config))) {}
 
 Server::~Server() {
-  for (auto& w : workers_) w->io().stop();
+  for (auto& w : workers_)
+    w->io().stop();
   for (auto& t : threads_)
     if (t.joinable()) t.join();
 }
 
 int Server::run() {
   ::signal(SIGPIPE, SIG_IGN);
-  unsigned n = config_->workers ? config_->workers : std::max(1u, std::thread::hardware_concurrency());
+  unsigned n =
+      config_->workers ? config_->workers : std::max(1u, std::thread::hardware_concurrency());
   // A worker's read buffer holds one request head (plus pipelined bytes): sized once here.
   buffer_size_ = std::max<size_t>(16 * 1024, config_->limits.max_head_bytes + 1024);
 
@@ -55,7 +57,8 @@ int Server::run() {
       worker.run();
     });
   }
-  for (const auto& text : config_->listen) log::info("listening on {}", text);
+  for (const auto& text : config_->listen)
+    log::info("listening on {}", text);
   log::info("tidegate running: {} worker(s), {} route(s), {} upstream(s)", n,
             config_->routes.size(), config_->upstreams.size());
 
@@ -73,8 +76,10 @@ int Server::run() {
   signals.async_wait(on_signal);
   control_.run();
 
-  for (auto& w : workers_) w->io().stop();
-  for (auto& t : threads_) t.join();
+  for (auto& w : workers_)
+    w->io().stop();
+  for (auto& t : threads_)
+    t.join();
   threads_.clear();
   log::info("tidegate stopped");
   return 0;
@@ -91,7 +96,8 @@ void Server::reload() {
   log::info("SIGHUP: reloading {}", path);
   auto loaded = config::loadConfigFile(path);
   if (!loaded.config) {
-    for (const auto& e : loaded.errors) log::error("reload rejected: {}", e.toString());
+    for (const auto& e : loaded.errors)
+      log::error("reload rejected: {}", e.toString());
     return;
   }
   if (loaded.config->listen != config_->listen || loaded.config->workers != config_->workers)
@@ -112,13 +118,15 @@ void Server::startDrain() {
   if (draining_) return;
   draining_ = true;
   drain_deadline_ms_ = coarseNowMs() + config_->timeouts.drain_ms;
-  for (auto& w : workers_) asio::post(w->io(), [worker = w.get()] { worker->beginDrain(); });
+  for (auto& w : workers_)
+    asio::post(w->io(), [worker = w.get()] { worker->beginDrain(); });
   checkDrained();
 }
 
 void Server::checkDrained() {
   int64_t busy = 0;
-  for (auto& w : workers_) busy += w->active_connections.load(std::memory_order_relaxed);
+  for (auto& w : workers_)
+    busy += w->active_connections.load(std::memory_order_relaxed);
   if (busy == 0 || coarseNowMs() >= drain_deadline_ms_) {
     if (busy) log::warn("drain timeout: closing {} connection(s) still open", busy);
     control_.stop();

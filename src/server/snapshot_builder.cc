@@ -21,16 +21,21 @@ Result<upstream::BackendPtr> BackendRegistry::get(const std::string& pool,
 
 void BackendRegistry::sweepUnused() {
   std::erase_if(entries_, [](auto& kv) { return !kv.second.used; });
-  for (auto& [k, e] : entries_) e.used = false;
+  for (auto& [k, e] : entries_)
+    e.used = false;
 }
 
 namespace {
 upstream::BalanceKind kindOf(config::Balance b) {
   switch (b) {
-    case config::Balance::kLeastRequest: return upstream::BalanceKind::kLeastRequest;
-    case config::Balance::kEwma: return upstream::BalanceKind::kEwma;
-    case config::Balance::kConsistentHash: return upstream::BalanceKind::kConsistentHash;
-    default: return upstream::BalanceKind::kRoundRobin;
+    case config::Balance::kLeastRequest:
+      return upstream::BalanceKind::kLeastRequest;
+    case config::Balance::kEwma:
+      return upstream::BalanceKind::kEwma;
+    case config::Balance::kConsistentHash:
+      return upstream::BalanceKind::kConsistentHash;
+    default:
+      return upstream::BalanceKind::kRoundRobin;
   }
 }
 }  // namespace
@@ -59,7 +64,8 @@ Result<std::shared_ptr<const proxy::Snapshot>> buildSnapshot(
   for (const auto& r : snap->router.routes()) {
     auto it = pool_index.find(r.upstream);
     if (it == pool_index.end())
-      return Error(ErrorSource::kConfig, "route " + r.name + " names unknown upstream " + r.upstream);
+      return Error(ErrorSource::kConfig,
+                   "route " + r.name + " names unknown upstream " + r.upstream);
     snap->route_pool.resize(std::max(snap->route_pool.size(), r.index + 1));
     snap->route_pool[r.index] = it->second;
   }
@@ -68,8 +74,10 @@ Result<std::shared_ptr<const proxy::Snapshot>> buildSnapshot(
   snap->parser_limits.max_request_line = std::min<uint64_t>(l.max_request_line, max_buffer);
   snap->parser_limits.max_headers = l.max_headers;
   if (l.max_head_bytes > max_buffer)
-    log::warn("limits.max_head_bytes {} exceeds the read buffer ({} bytes) chosen at start; "
-              "restart to raise it", l.max_head_bytes, max_buffer);
+    log::warn(
+        "limits.max_head_bytes {} exceeds the read buffer ({} bytes) chosen at start; "
+        "restart to raise it",
+        l.max_head_bytes, max_buffer);
   return std::shared_ptr<const proxy::Snapshot>(std::move(snap));
 }
 

@@ -46,21 +46,27 @@ void ConnectionPool::onIdleEvent(const Backend* backend, uint64_t watch_id) {
 void ConnectionPool::sweep(int64_t now_ms, int64_t idle_timeout_ms) {
   for (auto it = idle_.begin(); it != idle_.end();) {
     auto& list = it->second;
-    std::erase_if(list, [&](const ConnectionPtr& c) {
-      return now_ms - c->idle_since_ms >= idle_timeout_ms;
-    });
-    if (list.empty()) it = idle_.erase(it);
-    else ++it;
+    std::erase_if(
+        list, [&](const ConnectionPtr& c) { return now_ms - c->idle_since_ms >= idle_timeout_ms; });
+    if (list.empty())
+      it = idle_.erase(it);
+    else
+      ++it;
   }
 }
 
-void ConnectionPool::closeIdle(const Backend* backend) { idle_.erase(backend); }
+void ConnectionPool::closeIdle(const Backend* backend) {
+  idle_.erase(backend);
+}
 
-void ConnectionPool::clear() { idle_.clear(); }
+void ConnectionPool::clear() {
+  idle_.clear();
+}
 
 size_t ConnectionPool::idleCount() const {
   size_t n = 0;
-  for (auto& [b, list] : idle_) n += list.size();
+  for (auto& [b, list] : idle_)
+    n += list.size();
   return n;
 }
 

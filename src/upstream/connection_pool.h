@@ -22,9 +22,9 @@ struct UpstreamConnection {
       : socket(io), backend(std::move(b)) {}
   asio::ip::tcp::socket socket;
   BackendPtr backend;
-  uint32_t requests = 0;    // served on this connection
+  uint32_t requests = 0;  // served on this connection
   int64_t idle_since_ms = 0;
-  uint64_t watch_id = 0;    // identifies the pending idle wait
+  uint64_t watch_id = 0;  // identifies the pending idle wait
 };
 
 using ConnectionPtr = std::unique_ptr<UpstreamConnection>;
