@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: install what is missing, build with warnings as errors, run the unit and
-# integration tests (ctest), check every example config, then fuzz the HTTP parser for a
-# bounded time.
+# integration tests (ctest) after checking every example config and fuzzing the HTTP parser
+# for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -11,8 +11,8 @@ for f in examples/*.yaml; do
   build/ci/tidegate check -c "$f"
 done
 
-(cd build/ci && ctest --output-on-failure --timeout 300 -j2)
-
 if [ -x fuzz/run.sh ]; then
   fuzz/run.sh "${FUZZ_SECONDS:-60}"
 fi
+
+(cd build/ci && ctest --output-on-failure --timeout 300 -j2)
