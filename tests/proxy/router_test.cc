@@ -16,6 +16,10 @@ namespace {
 std::atomic<size_t> g_allocations{0};
 }  // namespace
 
+// GCC sees the malloc/free pairing through inlining and calls it mismatched; it is exactly the
+// pairing a replaced operator new/delete must use.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(size_t size) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
@@ -27,6 +31,7 @@ void operator delete(void* p) noexcept {
 void operator delete(void* p, size_t) noexcept {
   std::free(p);
 }
+#pragma GCC diagnostic pop
 
 namespace tidegate::proxy {
 namespace {
