@@ -79,16 +79,17 @@ bool isIpvFuture(std::string_view s) {
 KnownField classifyField(std::string_view name) {
   switch (name.size()) {
     case 4:
-      return equalsLower(name, "host") ? KnownField::kHost : KnownField::kOther;
+      return tokenEqualsLower(name, "host") ? KnownField::kHost : KnownField::kOther;
     case 6:
-      return equalsLower(name, "expect") ? KnownField::kExpect : KnownField::kOther;
+      return tokenEqualsLower(name, "expect") ? KnownField::kExpect : KnownField::kOther;
     case 10:
-      return equalsLower(name, "connection") ? KnownField::kConnection : KnownField::kOther;
+      return tokenEqualsLower(name, "connection") ? KnownField::kConnection : KnownField::kOther;
     case 14:
-      return equalsLower(name, "content-length") ? KnownField::kContentLength : KnownField::kOther;
+      return tokenEqualsLower(name, "content-length") ? KnownField::kContentLength
+                                                      : KnownField::kOther;
     case 17:
-      return equalsLower(name, "transfer-encoding") ? KnownField::kTransferEncoding
-                                                    : KnownField::kOther;
+      return tokenEqualsLower(name, "transfer-encoding") ? KnownField::kTransferEncoding
+                                                         : KnownField::kOther;
     default:
       return KnownField::kOther;
   }
@@ -117,17 +118,14 @@ bool isValidHostPort(std::string_view value, bool require_port) {
     if (!isIpv6(literal) && !isIpvFuture(literal)) return false;
     i = close + 1;
   } else {
-    while (i < value.size() && value[i] != ':') {
-      if (value[i] == '%') {
-        if (i + 2 >= value.size() || !chars::isHexDigit(value[i + 1]) ||
-            !chars::isHexDigit(value[i + 2]))
-          return false;
-        i += 3;
-      } else if (chars::is(value[i], chars::kRegName)) {
+    for (;;) {
+      while (i < value.size() && chars::is(value[i], chars::kRegName))
         ++i;
-      } else {
+      if (i == value.size() || value[i] != '%') break;
+      if (i + 2 >= value.size() || !chars::isHexDigit(value[i + 1]) ||
+          !chars::isHexDigit(value[i + 2]))
         return false;
-      }
+      i += 3;
     }
     if (i == 0) return false;
   }
@@ -161,7 +159,7 @@ bool TransferCodings::add(std::string_view value, std::string_view& error) {
       return false;
     }
     present = true;
-    if (equalsLower(coding, "chunked")) {
+    if (tokenEqualsLower(coding, "chunked")) {
       if (chunked_count < UINT8_MAX) ++chunked_count;
       last_is_chunked = true;
     } else {
@@ -176,9 +174,9 @@ bool ConnectionOptions::add(std::string_view value) {
   return forEachListElement(value, [&](std::string_view option) {
     if (option.empty()) return true;
     if (!isToken(option)) return false;
-    if (equalsLower(option, "close")) {
+    if (tokenEqualsLower(option, "close")) {
       close = true;
-    } else if (equalsLower(option, "keep-alive")) {
+    } else if (tokenEqualsLower(option, "keep-alive")) {
       keep_alive = true;
     } else {
       other = true;

@@ -2,6 +2,9 @@
 // Host, persistence and expectation rules that depend on them. See docs/http-parsing.md.
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "http/char_class.h"
@@ -23,6 +26,16 @@ constexpr size_t kMaxMethodLength = 32;
 // RFC 9112 §2.2 asks to ignore "at least one" empty line before a request; a few more cover
 // clients that end a body with an extra CRLF, and the cap keeps a CRLF flood from idling here.
 constexpr int kMaxLeadingEmptyLines = 4;
+// "HTTP/1.1" and "HTTP/1.0" as the 8-byte words a little-endian load of them gives.
+constexpr uint64_t versionWord(const char (&v)[9]) {
+  uint64_t w = 0;
+  for (int i = 7; i >= 0; --i)
+    w = (w << 8) | static_cast<uint8_t>(v[i]);
+  return w;
+}
+constexpr uint64_t kHttp11 = versionWord("HTTP/1.1");
+constexpr uint64_t kHttp10 = versionWord("HTTP/1.0");
+static_assert(std::endian::native == std::endian::little, "versionWord assumes little-endian");
 // The path of an absolute-form target without one ("http://a.example"), RFC 9112 §3.2.2.
 constexpr std::string_view kRootPath = "/";
 
@@ -134,7 +147,7 @@ struct RequestFields {
         if (!connection.add(value)) return "invalid Connection";
         return {};
       case KnownField::kExpect:
-        if (equalsLower(value, "100-continue")) {
+        if (tokenEqualsLower(value, "100-continue")) {
           expect_continue = true;
         } else {
           expect_other = true;
@@ -202,7 +215,14 @@ ParseResult parseRequestHead(std::string_view buf, const ParserLimits& limits, R
   const char* const target_end = q;
 
   const char* const version = q + 1;
-  for (size_t i = 0; i < detail::kVersionLength; ++i) {
+  // Fast path for the versions every client sends; the loop below finds the first bad byte.
+  bool common_version = false;
+  if (line_scan_end - version >= 8) {
+    uint64_t word = 0;
+    std::memcpy(&word, version, 8);
+    common_version = word == kHttp11 || word == kHttp10;
+  }
+  for (size_t i = 0; i < detail::kVersionLength && !common_version; ++i) {
     if (version + i == line_scan_end) return ranOut(version + i);
     if (!detail::isVersionByte(i, version[i])) return failHead(400, "invalid HTTP version");
   }
@@ -217,10 +237,12 @@ ParseResult parseRequestHead(std::string_view buf, const ParserLimits& limits, R
   out.target = std::string_view(target, static_cast<size_t>(target_end - target));
   const char major = version[5];
   const char minor = version[7];
-  // RFC 9113 §3.4: the preface is built to fail here; say so rather than "505".
-  if (out.method_text == "PRI" && out.target == "*" && major == '2' && minor == '0')
-    return failHead(400, "HTTP/2 connection preface on an HTTP/1 connection");
-  if (major != '1') return failHead(505, "HTTP version not supported");
+  if (major != '1') {
+    // RFC 9113 §3.4: the preface is built to fail here; say so rather than "505".
+    if (out.method_text == "PRI" && out.target == "*" && major == '2' && minor == '0')
+      return failHead(400, "HTTP/2 connection preface on an HTTP/1 connection");
+    return failHead(505, "HTTP version not supported");
+  }
   out.version_minor = minor == '0' ? 0 : 1;  // 1.2..1.9 are served as 1.1 (RFC 9110 §2.5)
   if (std::string_view error = classifyTarget(out); !error.empty()) return failHead(400, error);
 
@@ -228,9 +250,9 @@ ParseResult parseRequestHead(std::string_view buf, const ParserLimits& limits, R
   const char* const head_end = start + std::min(avail, limits.max_head_bytes);
   const size_t max_fields = std::min(limits.max_headers, HeaderList::kCapacity);
   RequestFields fields;
+  FieldLine line;
   p = cr + 2;
   for (;;) {
-    FieldLine line;
     const FieldLineStatus status = parseFieldLine(p, head_end, line);
     if (status == FieldLineStatus::kEnd) {
       p = line.next;

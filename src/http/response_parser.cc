@@ -118,9 +118,9 @@ ParseResult parseResponseHead(std::string_view buf, const ParserLimits& limits,
   const char* const head_end = start + std::min(buf.size(), limits.max_head_bytes);
   const size_t max_fields = std::min(limits.max_headers, HeaderList::kCapacity);
   ResponseFields fields;
+  FieldLine line;
   const char* p = q + 2;
   for (;;) {
-    FieldLine line;
     const FieldLineStatus status = parseFieldLine(p, head_end, line);
     if (status == FieldLineStatus::kEnd) {
       p = line.next;

@@ -1,6 +1,6 @@
 #pragma once
-// Scans over the two long runs of a head, request-targets and field values, 16 bytes at a time
-// with SSE2 (always present on x86-64) and one table load per byte elsewhere. Each returns the
+// Scans over the runs of a head: request-targets and field values 16 bytes at a time with SSE2
+// (always present on x86-64), tokens with one table load per byte, unrolled. Each returns the
 // first byte in [p, end) outside its class, or `end`. Internal to src/http/.
 
 #include "http/char_class.h"
@@ -52,6 +52,21 @@ inline const char* scanTarget(const char* p, const char* end) {
   }
 #endif
   while (p < end && chars::isTarget(*p))
+    ++p;
+  return p;
+}
+
+// tchar bytes (field names, methods). Names are short and tchar is no byte range, so a table
+// beats SIMD here; unrolling drops three of every four bounds checks.
+inline const char* scanToken(const char* p, const char* end) {
+  while (end - p >= 4) {
+    if (!chars::isTchar(p[0])) return p;
+    if (!chars::isTchar(p[1])) return p + 1;
+    if (!chars::isTchar(p[2])) return p + 2;
+    if (!chars::isTchar(p[3])) return p + 3;
+    p += 4;
+  }
+  while (p < end && chars::isTchar(*p))
     ++p;
   return p;
 }

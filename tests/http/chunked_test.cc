@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -214,6 +215,11 @@ const BadChunked kBadChunked[] = {
     {"TrailerBareLf", "0\r\nX-A: 1\n\r\n"},
     {"TrailerWithoutColon", "0\r\nX-A\r\n\r\n"},
 };
+
+// Prints the case name instead of the struct's bytes in failure messages.
+void PrintTo(const BadChunked& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class ChunkedRejectionTest : public ::testing::TestWithParam<BadChunked> {};
 

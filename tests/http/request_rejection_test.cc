@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -170,6 +171,11 @@ const Rejection kRejections[] = {
     {"ExpectContinueWithOther", withHost("Expect: 100-continue, foo\r\n"), 417},
     {"ExpectEmpty", withHost("Expect:\r\n"), 417},
 };
+
+// Prints the case name instead of the struct's bytes in failure messages.
+void PrintTo(const Rejection& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class RequestRejectionTest : public ::testing::TestWithParam<Rejection> {};
 
