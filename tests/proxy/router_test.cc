@@ -16,9 +16,8 @@ namespace {
 std::atomic<size_t> g_allocations{0};
 }  // namespace
 
-// GCC sees the malloc/free pairing through inlining and calls it mismatched; it is exactly the
-// pairing a replaced operator new/delete must use.
-#pragma GCC diagnostic push
+// GCC sees the malloc/free pairing through inlining and calls it mismatched, at every inlined
+// call site in this file; it is exactly the pairing a replaced operator new/delete must use.
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(size_t size) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
@@ -31,7 +30,6 @@ void operator delete(void* p) noexcept {
 void operator delete(void* p, size_t) noexcept {
   std::free(p);
 }
-#pragma GCC diagnostic pop
 
 namespace tidegate::proxy {
 namespace {
