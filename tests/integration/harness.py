@@ -547,10 +547,12 @@ class RecordingBackend:
     answers each complete request with 200, `X-Backend-Id: <id>` and a short body. It never
     interprets anything beyond CRLF heads, Content-Length and chunked bodies."""
 
-    def __init__(self, backend_id="rec", host=LOOPBACK, response_body=b"recorded\n"):
+    def __init__(self, backend_id="rec", host=LOOPBACK, response_body=b"recorded\n",
+                 response_headers=b""):
         self.id = backend_id
         self.host = host
         self.response_body = response_body
+        self.response_headers = response_headers  # raw extra lines, each ending in CRLF
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -612,7 +614,8 @@ class RecordingBackend:
                         self._requests.append(req)
                     body = self.response_body
                     resp = (b"HTTP/1.1 200 OK\r\nX-Backend-Id: " + self.id.encode() +
-                            b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+                            b"\r\n" + self.response_headers +
+                            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
                     if req.method == "HEAD":
                         resp = resp[:len(resp) - len(body)]
                     conn.sendall(resp)
