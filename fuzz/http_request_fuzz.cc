@@ -22,9 +22,9 @@ using namespace tidegate::http;
 bool sameHead(const RequestHead& a, const RequestHead& b) {
   if (a.method != b.method || a.method_text != b.method_text || a.target != b.target ||
       a.target_form != b.target_form || a.path != b.path || a.query != b.query ||
-      a.authority != b.authority || a.version_minor != b.version_minor ||
-      a.framing != b.framing || a.content_length != b.content_length ||
-      a.keep_alive != b.keep_alive || a.expect_continue != b.expect_continue ||
+      a.authority != b.authority || a.version_minor != b.version_minor || a.framing != b.framing ||
+      a.content_length != b.content_length || a.keep_alive != b.keep_alive ||
+      a.expect_continue != b.expect_continue ||
       a.has_connection_tokens != b.has_connection_tokens || a.headers.size() != b.headers.size())
     return false;
   for (size_t i = 0; i < a.headers.size(); ++i)
@@ -65,7 +65,8 @@ void checkResult(const ParseResult& r, std::string_view buf, const RequestHead& 
     FUZZ_CHECK(!h.name.empty() && inside(h.name, buf) && inside(h.value, buf));
     FUZZ_CHECK(h.name.data() + h.name.size() < buf.data() + r.consumed);
     FUZZ_CHECK(h.value.empty() || (h.value.front() != ' ' && h.value.back() != ' '));
-    for (char c : h.value) FUZZ_CHECK(c != '\r' && c != '\n' && c != '\0');
+    for (char c : h.value)
+      FUZZ_CHECK(c != '\r' && c != '\n' && c != '\0');
   }
 }
 

@@ -45,8 +45,8 @@ void checkResult(const ParseResult& r, std::string_view buf, Method method,
   FUZZ_CHECK(r.consumed >= 4 && buf.substr(r.consumed - 4, 4) == "\r\n\r\n");
   FUZZ_CHECK(head.status >= 100 && head.status <= 599);
   FUZZ_CHECK(inside(head.reason, buf));
-  const bool bodiless = method == Method::kHead || head.status < 200 || head.status == 204 ||
-                        head.status == 304;
+  const bool bodiless =
+      method == Method::kHead || head.status < 200 || head.status == 204 || head.status == 304;
   FUZZ_CHECK(!bodiless || head.framing == BodyFraming::kNone);
   FUZZ_CHECK(bodiless || head.framing != BodyFraming::kNone);
   FUZZ_CHECK(head.framing != BodyFraming::kUntilClose || !head.keep_alive);
@@ -73,7 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(sameResult(r, again));
     if (r.status == ParseStatus::kComplete) {
       FUZZ_CHECK(sameHead(head, other));
-      const ParseResult alone = parseResponseHead(buf.substr(0, r.consumed), *limits, method, other);
+      const ParseResult alone =
+          parseResponseHead(buf.substr(0, r.consumed), *limits, method, other);
       FUZZ_CHECK(sameResult(r, alone) && sameHead(head, other));
     }
     for (size_t cut : {buf.size() / 2, buf.size() > 0 ? buf.size() - 1 : 0}) {
