@@ -76,25 +76,6 @@ bool isIpvFuture(std::string_view s) {
 
 }  // namespace
 
-KnownField classifyField(std::string_view name) {
-  switch (name.size()) {
-    case 4:
-      return tokenEqualsLower(name, "host") ? KnownField::kHost : KnownField::kOther;
-    case 6:
-      return tokenEqualsLower(name, "expect") ? KnownField::kExpect : KnownField::kOther;
-    case 10:
-      return tokenEqualsLower(name, "connection") ? KnownField::kConnection : KnownField::kOther;
-    case 14:
-      return tokenEqualsLower(name, "content-length") ? KnownField::kContentLength
-                                                      : KnownField::kOther;
-    case 17:
-      return tokenEqualsLower(name, "transfer-encoding") ? KnownField::kTransferEncoding
-                                                         : KnownField::kOther;
-    default:
-      return KnownField::kOther;
-  }
-}
-
 bool parseContentLength(std::string_view value, uint64_t& out) {
   if (value.empty()) return false;
   constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());

@@ -46,7 +46,24 @@ inline bool tokenEqualsLower(std::string_view s, std::string_view lower) {
 }
 
 // Case-insensitive; dispatches on the length first so most names cost one switch.
-KnownField classifyField(std::string_view name);
+inline KnownField classifyField(std::string_view name) {
+  switch (name.size()) {
+    case 4:
+      return tokenEqualsLower(name, "host") ? KnownField::kHost : KnownField::kOther;
+    case 6:
+      return tokenEqualsLower(name, "expect") ? KnownField::kExpect : KnownField::kOther;
+    case 10:
+      return tokenEqualsLower(name, "connection") ? KnownField::kConnection : KnownField::kOther;
+    case 14:
+      return tokenEqualsLower(name, "content-length") ? KnownField::kContentLength
+                                                      : KnownField::kOther;
+    case 17:
+      return tokenEqualsLower(name, "transfer-encoding") ? KnownField::kTransferEncoding
+                                                         : KnownField::kOther;
+    default:
+      return KnownField::kOther;
+  }
+}
 
 // Content-Length = 1*DIGIT up to 2^63-1 (RFC 9110 §8.6). Anything else, including a sign,
 // inner whitespace, a list ("5, 5") or an overflow, is false.
