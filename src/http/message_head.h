@@ -12,7 +12,7 @@ namespace tidegate::http {
 
 // How the body that follows a head is delimited (RFC 9112 §6.3), decided once by the parser.
 enum class BodyFraming : uint8_t {
-  kNone,           // no body
+  kNone,           // no body; a request with "Content-Length: 0" is kNone too
   kContentLength,  // exactly content_length bytes
   kChunked,        // chunked transfer coding, ends with the last chunk and trailers
   kUntilClose,     // responses only: the body ends when the connection closes
@@ -23,18 +23,20 @@ enum class TargetForm : uint8_t { kOrigin, kAbsolute, kAuthority, kAsterisk };
 struct RequestHead {
   Method method = Method::kOther;
   std::string_view method_text;
-  std::string_view target;     // the request-target exactly as sent
+  std::string_view target;  // the request-target exactly as sent
   TargetForm target_form = TargetForm::kOrigin;
-  std::string_view path;       // "/..." (origin or absolute form), "*" for asterisk-form
+  // "/..." (origin or absolute form; the static "/" when an absolute-form target has no path),
+  // "*" for asterisk-form, empty for CONNECT's authority-form
+  std::string_view path;
   std::string_view query;      // after '?', without it; empty when absent
-  std::string_view authority;  // absolute-form: from the target; otherwise the Host value
+  std::string_view authority;  // absolute/authority form: from the target; else the Host value
   uint8_t version_minor = 1;   // 0 or 1; HTTP/1.2+ is served as 1.1
   HeaderList headers;
 
   BodyFraming framing = BodyFraming::kNone;
-  uint64_t content_length = 0;  // valid when framing == kContentLength
-  bool keep_alive = true;       // after version and Connection rules
-  bool expect_continue = false; // HTTP/1.1 "Expect: 100-continue"
+  uint64_t content_length = 0;         // valid when framing == kContentLength
+  bool keep_alive = true;              // after version and Connection rules
+  bool expect_continue = false;        // HTTP/1.1 "Expect: 100-continue"
   bool has_connection_tokens = false;  // Connection names extra hop-by-hop fields
 
   void clear() { *this = RequestHead{}; }

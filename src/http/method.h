@@ -7,7 +7,18 @@
 
 namespace tidegate::http {
 
-enum class Method : uint8_t { kGet, kHead, kPost, kPut, kDelete, kConnect, kOptions, kTrace, kPatch, kOther };
+enum class Method : uint8_t {
+  kGet,
+  kHead,
+  kPost,
+  kPut,
+  kDelete,
+  kConnect,
+  kOptions,
+  kTrace,
+  kPatch,
+  kOther
+};
 
 // Case-sensitive, as RFC 9110 §9.1 says.
 Method methodFromToken(std::string_view token);

@@ -15,9 +15,9 @@
 namespace tidegate::http {
 
 struct ParserLimits {
-  size_t max_head_bytes = 16 * 1024;    // request-line + fields + CRLF; beyond: 431
-  size_t max_request_line = 8 * 1024;   // beyond: 414
-  size_t max_headers = 100;             // field lines; beyond: 431
+  size_t max_head_bytes = 16 * 1024;   // request-line + fields + CRLF; beyond: 431
+  size_t max_request_line = 8 * 1024;  // beyond: 414
+  size_t max_headers = 100;            // field lines; beyond: 431
 };
 
 enum class ParseStatus : uint8_t { kComplete, kIncomplete, kError };
