@@ -273,7 +273,13 @@ class Gateway:
                 argv += ["--log-level", log_level]
             self.proc = Proc(argv, "tidegate", self.dir)
             if wait_port(host, self.port, proc=self.proc):
-                return
+                # The port accepts connections before the signal handlers are installed (see
+                # test_lifecycle.py, test_sighup_right_after_start): wait for the line logged
+                # just before that, so that a test's SIGHUP/SIGTERM is not fatal by accident.
+                if wait_until(lambda: "tidegate running" in self.log() or not self.proc.alive(),
+                              timeout=10) and self.proc.alive():
+                    time.sleep(0.05)
+                    return
             last = self.proc.output()
             self.proc.stop()
         raise RuntimeError(f"tidegate did not start:\n{last}")
@@ -303,7 +309,9 @@ class Gateway:
         self.proc.signal(signal.SIGHUP)
         ok = wait_until(lambda: expect in self.log()[before:], timeout=timeout)
         if not ok:
-            raise AssertionError(f"no '{expect}' in the log after SIGHUP:\n{self.log()[before:]}")
+            state = "running" if self.proc.alive() else f"exited with {self.proc.poll()}"
+            raise AssertionError(f"no '{expect}' in the log after SIGHUP (tidegate {state}); "
+                                 f"whole log:\n{self.log()}")
         return self.log()[before:]
 
     def stop(self):
@@ -715,9 +723,29 @@ def curl(args, timeout=30.0):
     return p
 
 
+# A wrk script that counts responses per X-Backend-Id and prints "backend ID N" at the end.
+COUNT_BACKENDS_LUA = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) counts = {} end
+function response(status, headers, body)
+  local id = headers["X-Backend-Id"] or "none"
+  counts[id] = (counts[id] or 0) + 1
+end
+function done(summary, latency, requests)
+  for _, t in ipairs(threads) do
+    local c = t:get("counts")
+    for k, v in pairs(c) do io.write(string.format("backend %s %d\\n", k, v)) end
+  end
+end
+"""
+
+
 class WrkResult:
     def __init__(self, text):
         self.text = text
+        self.backends = {m.group(1): int(m.group(2))
+                         for m in re.finditer(r"^backend (\S+) (\d+)$", text, re.M)}
         m = re.search(r"(\d+) requests in", text)
         self.requests = int(m.group(1)) if m else None
         m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
@@ -731,13 +759,18 @@ class WrkResult:
         return self.connect_errors + self.read_errors + self.write_errors + self.timeouts
 
     def __repr__(self):
-        return (f"<wrk requests={self.requests} non2xx={self.non2xx} "
+        return (f"<wrk requests={self.requests} non2xx={self.non2xx} backends={self.backends} "
                 f"errors=connect {self.connect_errors} read {self.read_errors} "
                 f"write {self.write_errors} timeout {self.timeouts}>")
 
 
-def wrk(url, duration=3, connections=10, script=None, timeout_s=5):
-    """A bounded wrk run (-t1, -c <= 50, -d <= 5s). Returns a WrkResult."""
+def wrk(url, duration=3, connections=10, script=None, timeout_s=5, count_backends=False):
+    """A bounded wrk run (-t1, -c <= 50, -d <= 5s). Returns a WrkResult; with
+    count_backends, its .backends maps X-Backend-Id to the number of responses."""
+    if count_backends:
+        script = os.path.join(make_tmpdir("tg-wrk-"), "count.lua")
+        with open(script, "w") as f:
+            f.write(COUNT_BACKENDS_LUA)
     duration = max(1, min(int(duration), 5))
     connections = max(1, min(int(connections), 50))
     argv = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", f"--timeout", f"{timeout_s}s"]
@@ -752,9 +785,10 @@ def wrk(url, duration=3, connections=10, script=None, timeout_s=5):
 class WrkRun:
     """wrk in the background (for a reload or a kill during the load)."""
 
-    def __init__(self, url, duration=4, connections=10, script=None):
+    def __init__(self, url, duration=4, connections=10, script=None, count_backends=False):
         self.result = None
-        self._t = threading.Thread(target=self._run, args=(url, duration, connections, script))
+        self._t = threading.Thread(target=self._run,
+                                   args=(url, duration, connections, script, 5, count_backends))
         self._t.start()
 
     def _run(self, *args):

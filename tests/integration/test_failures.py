@@ -254,7 +254,7 @@ class FailuresTest(h.GatewayTestCase):
         a, b = self.echo("A"), self.echo("B")
         gw = self.gateway(config([a.address, b.address], balance="least_request"))
         conns = 20
-        run = h.WrkRun(gw.url("/"), duration=4, connections=conns)
+        run = h.WrkRun(gw.url("/"), duration=4, connections=conns, count_backends=True)
         time.sleep(1.5)
         a.kill()  # SIGKILL by pid
         result = run.join()
@@ -265,6 +265,8 @@ class FailuresTest(h.GatewayTestCase):
         print(f"\n  backend killed under load: {result!r}; failed during the load: {failed}",
               file=sys.stderr)
         self.assertLessEqual(failed, conns, result.text)
+        self.assertGreater(result.backends.get("A", 0), 0, "A was killed before it served")
+        self.assertGreater(result.backends.get("B", 0), 0, result.text)
         # Afterwards every request succeeds, on B.
         self.assertServing(gw, n=20, want_id="B")
 
