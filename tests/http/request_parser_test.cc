@@ -123,7 +123,8 @@ TEST_F(RequestParserTest, LongValuesCrossTheVectorLoop) {
   // Values longer than 16 bytes, with HTAB and a bad byte at every offset of a 16-byte block.
   std::string value(40, 'v');
   value[17] = '\t';
-  parseOk("GET / HTTP/1.1\r\nHost: h\r\nX: " + value + "\r\n\r\n");
+  const std::string req = "GET / HTTP/1.1\r\nHost: h\r\nX: " + value + "\r\n\r\n";
+  parseOk(req);  // the head's views point into `req`, which must outlive them
   EXPECT_EQ(head_.headers[1].value, value);
   for (size_t i = 0; i < 40; ++i) {
     std::string bad = value;
@@ -295,7 +296,8 @@ TEST_F(RequestParserTest, HostForms) {
        {"example.com", "EXAMPLE.com:80", "127.0.0.1:65535", "[::1]", "[::1]:8080",
         "[2001:db8:0:0:1:0:0:1]", "[::ffff:192.0.2.1]", "[v1.fe80::a+en1]", "xn--nxasmq6b.test",
         "a%2Db.test", "sub_domain.test", "h:0"}) {
-    parseOk(std::string("GET / HTTP/1.1\r\nHost: ") + host + "\r\n\r\n");
+    const std::string req = std::string("GET / HTTP/1.1\r\nHost: ") + host + "\r\n\r\n";
+    parseOk(req);
     EXPECT_EQ(head_.authority, host);
   }
 }
