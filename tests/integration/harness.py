@@ -493,9 +493,9 @@ def read_until_close(sock, timeout=5.0, until=None):
     return RawResult(data, closed, reset, timed_out)
 
 
-def raw_exchange(port, payload, host=LOOPBACK, timeout=5.0, pieces=None, pause=0.0):
+def raw_exchange(port, payload, host=LOOPBACK, timeout=5.0, pieces=None, pause=0.0, until=None):
     """Sends `payload` (or each of `pieces`, `pause` seconds apart) and reads until the
-    gateway closes or `timeout` seconds pass without it closing."""
+    gateway closes, `until(data)` holds, or `timeout` seconds pass."""
     s = raw_connect(port, host)
     try:
         try:
@@ -508,7 +508,7 @@ def raw_exchange(port, payload, host=LOOPBACK, timeout=5.0, pieces=None, pause=0
                     s.sendall(piece)
         except (BrokenPipeError, ConnectionResetError):
             pass
-        return read_until_close(s, timeout)
+        return read_until_close(s, timeout, until)
     finally:
         s.close()
 
@@ -556,8 +556,11 @@ class RecordingBackend:
     interprets anything beyond CRLF heads, Content-Length and chunked bodies."""
 
     def __init__(self, backend_id="rec", host=LOOPBACK, response_body=b"recorded\n",
-                 response_headers=b""):
+                 response_headers=b"", responder=None):
+        """`responder(request)`, when given, returns the answer: bytes, or a list of steps
+        (bytes to send, a number of seconds to sleep, None to close the connection)."""
         self.id = backend_id
+        self.responder = responder
         self.host = host
         self.response_body = response_body
         self.response_headers = response_headers  # raw extra lines, each ending in CRLF
@@ -620,13 +623,24 @@ class RecordingBackend:
                     pending = pending2
                     with self._lock:
                         self._requests.append(req)
-                    body = self.response_body
-                    resp = (b"HTTP/1.1 200 OK\r\nX-Backend-Id: " + self.id.encode() +
-                            b"\r\n" + self.response_headers +
-                            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
-                    if req.method == "HEAD":
-                        resp = resp[:len(resp) - len(body)]
-                    conn.sendall(resp)
+                    if self.responder is not None:
+                        steps = self.responder(req)
+                    else:
+                        body = self.response_body
+                        steps = (b"HTTP/1.1 200 OK\r\nX-Backend-Id: " + self.id.encode() +
+                                 b"\r\n" + self.response_headers +
+                                 b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+                        if req.method == "HEAD":
+                            steps = steps[:len(steps) - len(body)]
+                    if isinstance(steps, bytes):
+                        steps = [steps]
+                    for step in steps:
+                        if step is None:
+                            return  # close the connection
+                        if isinstance(step, (int, float)):
+                            time.sleep(step)
+                        else:
+                            conn.sendall(step)
         except OSError:
             pass
         finally:

@@ -140,6 +140,20 @@ class RoutingTest(h.GatewayTestCase):
         self.assertIsNone(finals[0].header("x-backend-id"))
         self.assertEqual(finals[1].header("x-backend-id"), "pexact")
 
+    def test_no_route_with_expect_100_continue(self):
+        # 404 at once, without a 100 and without waiting for the body; the unread body means
+        # the connection cannot be reused, so it is closed.
+        s = h.raw_connect(self.gw.port)
+        try:
+            s.sendall(b"POST /nowhere HTTP/1.1\r\nHost: other.test\r\nContent-Length: 5\r\n"
+                      b"Expect: 100-continue\r\n\r\n")
+            r = h.read_until_close(s, timeout=10)
+        finally:
+            s.close()
+        responses = r.responses()
+        self.assertEqual([x.status for x in responses], [404], r)
+        self.assertTrue(r.closed, r)
+
     def test_no_route_with_body_404(self):
         payload = (b"POST /nowhere HTTP/1.1\r\nHost: other.test\r\nContent-Length: 5\r\n\r\nhello"
                    b"GET /p/1 HTTP/1.1\r\nHost: other.test\r\nConnection: close\r\n\r\n")

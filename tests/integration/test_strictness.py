@@ -182,6 +182,19 @@ class StrictnessTest(h.GatewayTestCase):
         r = self.exchange(payload)
         self.assertEqual([x.status for x in r.finals()], [200], r)
 
+    def test_expect_100_continue_over_max_body_413_without_100(self):
+        # The client waits for 100 before sending its body: the gateway must answer 413 at
+        # once, never 100, and must not wait for a body.
+        s = h.raw_connect(self.gw.port)
+        try:
+            s.sendall(b"POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+                      b"Expect: 100-continue\r\n\r\n")
+            r = h.read_until_close(s, timeout=10)
+        finally:
+            s.close()
+        self.assertFalse(r.data.startswith(b"HTTP/1.1 100"), r)
+        self.assertRejected(r, 413)
+
     def test_chunked_body_over_route_max_body_413(self):
         # A chunked body's size is only known while streaming: the gateway must still answer
         # 413 and close, and the backend must never receive a complete request.
