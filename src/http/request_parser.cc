@@ -2,7 +2,6 @@
 // Host, persistence and expectation rules that depend on them. See docs/http-parsing.md.
 
 #include <algorithm>
-#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -26,16 +25,6 @@ constexpr size_t kMaxMethodLength = 32;
 // RFC 9112 §2.2 asks to ignore "at least one" empty line before a request; a few more cover
 // clients that end a body with an extra CRLF, and the cap keeps a CRLF flood from idling here.
 constexpr int kMaxLeadingEmptyLines = 4;
-// "HTTP/1.1" and "HTTP/1.0" as the 8-byte words a little-endian load of them gives.
-constexpr uint64_t versionWord(const char (&v)[9]) {
-  uint64_t w = 0;
-  for (int i = 7; i >= 0; --i)
-    w = (w << 8) | static_cast<uint8_t>(v[i]);
-  return w;
-}
-constexpr uint64_t kHttp11 = versionWord("HTTP/1.1");
-constexpr uint64_t kHttp10 = versionWord("HTTP/1.0");
-static_assert(std::endian::native == std::endian::little, "versionWord assumes little-endian");
 // The path of an absolute-form target without one ("http://a.example"), RFC 9112 §3.2.2.
 constexpr std::string_view kRootPath = "/";
 
@@ -194,9 +183,7 @@ ParseResult parseRequestHead(std::string_view buf, const ParserLimits& limits, R
     return failHead(400, c == '\n' ? "bare LF in request-line" : "malformed request-line");
   };
 
-  const char* q = start;
-  while (q < line_scan_end && chars::isTchar(*q))
-    ++q;
+  const char* q = scanToken(start, line_scan_end);
   if (static_cast<size_t>(q - start) > kMaxMethodLength) return failHead(501, "method too long");
   if (q == line_scan_end) return ranOut(q);
   if (q == start) return failHead(400, "invalid method");
@@ -218,9 +205,14 @@ ParseResult parseRequestHead(std::string_view buf, const ParserLimits& limits, R
   // Fast path for the versions every client sends; the loop below finds the first bad byte.
   bool common_version = false;
   if (line_scan_end - version >= 8) {
+    // Whole-word compares; the compiler folds the copies of the literals into constants.
     uint64_t word = 0;
+    uint64_t http11 = 0;
+    uint64_t http10 = 0;
     std::memcpy(&word, version, 8);
-    common_version = word == kHttp11 || word == kHttp10;
+    std::memcpy(&http11, "HTTP/1.1", 8);
+    std::memcpy(&http10, "HTTP/1.0", 8);
+    common_version = word == http11 || word == http10;
   }
   for (size_t i = 0; i < detail::kVersionLength && !common_version; ++i) {
     if (version + i == line_scan_end) return ranOut(version + i);
