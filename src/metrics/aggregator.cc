@@ -1,0 +1,122 @@
+#include "metrics/aggregator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace tidegate::metrics {
+
+Aggregator::Aggregator(const SeriesRegistry& registry, const Clock& clock)
+    : registry_(registry), clock_(clock) {}
+
+void Aggregator::addShard(std::shared_ptr<const MetricShard> shard) {
+  ShardCursor cursor;
+  cursor.shard = std::move(shard);
+  shards_.push_back(std::move(cursor));
+}
+
+void Aggregator::grow(const ShardLayout& layout) {
+  if (layout.counters > totals_.counters.size()) {
+    totals_.counters.resize(layout.counters, 0);
+    counter_deltas_.resize(layout.counters, 0);
+  }
+  for (uint32_t g = static_cast<uint32_t>(gauge_merge_.size()); g < layout.gauges; ++g) {
+    const FamilyId family = registry_.info(SeriesRef(GaugeId{g})).family;
+    const GaugeMerge merge = registry_.family(family).spec.gauge_merge;
+    gauge_merge_.push_back(merge);
+    totals_.gauges.push_back(merge == GaugeMerge::kLatest ? std::numeric_limits<double>::quiet_NaN()
+                                                          : 0.0);
+  }
+  while (totals_.histograms.size() < layout.histograms)
+    totals_.histograms.emplace_back();
+  for (ShardCursor& c : shards_) {
+    if (c.counters.size() < layout.counters) c.counters.resize(layout.counters, 0);
+    if (c.gauge_writes.size() < layout.gauges) c.gauge_writes.resize(layout.gauges, 0);
+    if (c.histograms.size() < layout.histograms) c.histograms.resize(layout.histograms);
+  }
+}
+
+void Aggregator::fold() {
+  const ShardLayout layout = registry_.layout();
+  grow(layout);
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(clock_.now());
+  windows_.beginSecond(now.count(), layout);
+  foldCounters(layout.counters);
+  foldGauges(layout.gauges);
+  foldHistograms(layout.histograms);
+}
+
+void Aggregator::foldCounters(uint32_t count) {
+  std::fill(counter_deltas_.begin(), counter_deltas_.begin() + count, 0);
+  for (ShardCursor& c : shards_) {
+    const uint32_t n = std::min(count, c.shard->capacity().counters);
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint64_t now = c.shard->counter(CounterId{i});
+      counter_deltas_[i] += now - c.counters[i];
+      c.counters[i] = now;
+    }
+  }
+  for (uint32_t i = 0; i < count; ++i) {
+    totals_.counters[i] += counter_deltas_[i];
+    windows_.addCounter(CounterId{i}, counter_deltas_[i]);
+  }
+}
+
+void Aggregator::foldGauges(uint32_t count) {
+  for (uint32_t i = 0; i < count; ++i) {
+    const GaugeId id{i};
+    if (gauge_merge_[i] == GaugeMerge::kSum) {
+      double sum = 0;
+      for (ShardCursor& c : shards_) {
+        if (i < c.shard->capacity().gauges) sum += c.shard->gauge(id).value;
+      }
+      totals_.gauges[i] = sum;
+    } else {
+      for (ShardCursor& c : shards_) {
+        if (i >= c.shard->capacity().gauges) continue;
+        const MetricShard::GaugeReading r = c.shard->gauge(id);
+        if (r.writes != c.gauge_writes[i]) {
+          c.gauge_writes[i] = r.writes;
+          totals_.gauges[i] = r.value;
+        }
+      }
+    }
+    windows_.setGauge(id, totals_.gauges[i]);
+  }
+}
+
+void Aggregator::foldHistograms(uint32_t count) {
+  for (uint32_t i = 0; i < count; ++i) {
+    const HistogramId id{i};
+    for (ShardCursor& c : shards_) {
+      if (i >= c.shard->capacity().histograms) continue;
+      const ShardHistogram& h = c.shard->histogram(id);
+      HistogramCursor& seen = c.histograms[i];
+      const uint64_t recorded = h.count();  // acquire: buckets below reflect at least this
+      if (recorded == seen.count) continue;
+      seen.count = recorded;
+      if (seen.buckets.empty()) seen.buckets.assign(Histogram::kBucketCount, 0);
+      const uint32_t high = std::min(h.highestIndex(), Histogram::kBucketCount - 1);
+      for (uint32_t b = h.lowestIndex(); b <= high; ++b) {
+        const uint64_t now = h.bucket(b);
+        if (now != seen.buckets[b]) {
+          histogram_delta_.addBucketCount(b, now - seen.buckets[b]);
+          seen.buckets[b] = now;
+        }
+      }
+      const uint64_t sum = h.sum();
+      histogram_delta_.addSum(sum - seen.sum);
+      seen.sum = sum;
+    }
+    // A torn read can see a sum move before its buckets: keep the sum, the buckets follow.
+    if (histogram_delta_.empty()) {
+      totals_.histograms[i].addSum(histogram_delta_.sum());
+    } else {
+      totals_.histograms[i].merge(histogram_delta_);
+    }
+    windows_.addHistogram(id, histogram_delta_);
+    histogram_delta_.clear();
+  }
+}
+
+}  // namespace tidegate::metrics
