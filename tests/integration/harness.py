@@ -682,6 +682,11 @@ class RecordingBackend:
         with self._lock:
             return list(self._requests)
 
+    def connections(self):
+        """Number of connections accepted so far."""
+        with self._lock:
+            return len(self._conns)
+
     def clear(self):
         with self._lock:
             for c in self._conns:

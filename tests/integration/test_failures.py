@@ -227,6 +227,102 @@ class FailuresTest(h.GatewayTestCase):
         self.assertGreater(complete, 0)
         self.assertGreater(cut, 0, "the echo backend's --close-rate had no effect")
 
+    # -- clients that go away ----------------------------------------------------------------
+
+    def test_client_leaves_during_slow_response(self):
+        # The abandoned response must never be handed to the next client (response desync
+        # through a pooled upstream connection).
+        a = self.echo("A")
+        gw = self.gateway(config([a.address]))
+        for i in range(3):
+            s = h.raw_connect(gw.port)
+            s.sendall(b"GET /echo?latency=500ms&tag=old%d HTTP/1.1\r\nHost: x\r\n\r\n" % i)
+            time.sleep(0.1)
+            s.close()
+            status, _, body = self.get(gw, f"/echo?tag=new{i}")
+            self.assertEqual(status, 200)
+            self.assertTrue(body.startswith(b"GET /echo?tag=new%d " % i), body[:80])
+        time.sleep(1)
+        for i in range(3):
+            status, _, body = self.get(gw, f"/echo?tag=later{i}")
+            self.assertTrue(body.startswith(b"GET /echo?tag=later%d " % i), body[:80])
+
+    def test_client_aborts_upload(self):
+        rec = self.recorder()
+        gw = self.gateway(config([rec.address]))
+        s = h.raw_connect(gw.port)
+        s.sendall(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n" + b"a" * 1_000_000)
+        time.sleep(0.3)
+        s.close()
+        time.sleep(0.3)
+        self.assertEqual(rec.requests(), [], "an incomplete upload reached the backend as a request")
+        self.assertEqual(self.get(gw, "/after")[0], 200)
+        self.assertTrue(gw.proc.alive())
+
+    def test_client_aborts_chunked_upload(self):
+        rec = self.recorder()
+        gw = self.gateway(config([rec.address]))
+        s = h.raw_connect(gw.port)
+        s.sendall(b"POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  + (b"1000\r\n" + b"a" * 4096 + b"\r\n") * 50)
+        time.sleep(0.3)
+        s.close()
+        time.sleep(0.3)
+        self.assertEqual(rec.requests(), [], "an incomplete chunked upload was completed upstream")
+        self.assertNotIn(b"0\r\n\r\n", rec.received()[-7:])
+        self.assertEqual(self.get(gw, "/after")[0], 200)
+
+    # -- ejection ----------------------------------------------------------------------------
+
+    def test_failing_backend_ejected(self):
+        # Five consecutive failures (5xx) eject a backend for a while (docs/architecture.md):
+        # a backend that answers 503 to everything stops receiving requests.
+        bad = self.echo("bad", ["--fail-rate", "1", "--fail-status", "503"])
+        good = self.echo("good")
+        gw = self.gateway(config([bad.address, good.address]))
+        seen = []
+        for i in range(40):
+            status, headers, _ = self.get(gw, f"/e{i}")
+            seen.append((status, h.get_header(headers, "X-Backend-Id")))
+        failures = [x for x in seen if x[0] != 200]
+        self.assertTrue(all(x == (503, "bad") for x in failures), seen)
+        self.assertLessEqual(len(failures), 5, seen)
+        self.assertEqual(seen[-20:], [(200, "good")] * 20, seen)
+
+    # -- keep-alive pools and idle timeouts --------------------------------------------------
+
+    def test_upstream_connections_pooled(self):
+        rec = self.recorder()
+        gw = self.gateway(config([rec.address], timeouts={"upstream_idle": "30s"}))
+        for i in range(20):  # each on a new client connection
+            status, _, _ = self.get(gw, f"/pool{i}")
+            self.assertEqual(status, 200)
+        self.assertEqual(len(rec.requests()), 20)
+        self.assertEqual(rec.connections(), 1, "sequential requests should share one pooled connection")
+
+    def test_upstream_idle_closes_pooled_connections(self):
+        rec = self.recorder()
+        gw = self.gateway(config([rec.address], timeouts={"upstream_idle": "300ms"}))
+        self.assertEqual(self.get(gw, "/one")[0], 200)
+        # The gateway closes its idle pooled connection: the recorder sees EOF on it.
+        time.sleep(1.5)
+        self.assertEqual(self.get(gw, "/two")[0], 200)
+        self.assertEqual(rec.connections(), 2, "the idle upstream connection was reused after upstream_idle")
+
+    def test_client_idle_closes_keepalive_connection(self):
+        a = self.echo("A")
+        gw = self.gateway(config([a.address], timeouts={"client_idle": "1s"}))
+        s = h.raw_connect(gw.port)
+        try:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            r = h.read_until_close(s, timeout=10, until=h.has_complete_responses(1))
+            self.assertEqual([x.status for x in r.finals()], [200])
+            r = h.read_until_close(s, timeout=15)
+        finally:
+            s.close()
+        self.assertTrue(r.closed, "an idle keep-alive connection outlived client_idle")
+        self.assertEqual(r.data, b"")
+
     # -- stale keep-alive --------------------------------------------------------------------
 
     def test_backend_closing_idle_keepalive_connections(self):

@@ -108,6 +108,15 @@ class ProxyTest(h.GatewayTestCase):
         self.assertEqual(finals[0].header("content-length"), "1000", r)
         self.assertEqual(finals[1].body, b"x" * 10, r)
 
+    def test_head_to_chunked_backend_has_no_body(self):
+        payload = (b"HEAD /chunky/x?size=1000 HTTP/1.1\r\nHost: a\r\n\r\n"
+                   b"GET /chunky/x?size=10 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        r = h.raw_exchange(self.gw.port, payload, timeout=10)
+        finals = r.finals(head_requests=(0,))
+        self.assertEqual([x.status for x in finals], [200, 200], r)
+        self.assertEqual(finals[1].body, b"x" * 10, r)
+        self.assertEqual(finals[1].header("x-backend-id"), "C")
+
     def test_post_content_length(self):
         data = bytes(range(256)) * 40
         status, headers, body = self.request("POST", "/echo", {"Content-Type": "application/octet-stream"}, data)
