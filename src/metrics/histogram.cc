@@ -73,19 +73,11 @@ double Histogram::quantile(double q) const {
 }
 
 uint64_t Histogram::cumulativeCountAtOrBelow(uint64_t bound) const {
-  if (count_ == 0 || bound >= kMaxTrackable) return bound >= kMaxTrackable ? count_ : 0;
-  const uint32_t straddling = bucketIndex(bound);
+  if (count_ == 0) return 0;
+  const uint32_t last = std::min(bucketIndex(bound), highest_index_);
   uint64_t below = 0;
-  const uint32_t last_whole = std::min(straddling, highest_index_ + 1);
-  for (uint32_t i = lowest_index_; i < last_whole; ++i)
+  for (uint32_t i = lowest_index_; i <= last; ++i)
     below += counts_[i];
-  if (straddling >= lowest_index_ && straddling <= highest_index_ && counts_[straddling] != 0) {
-    const uint64_t width = bucketWidth(straddling);
-    const uint64_t in_range = bound - bucketLowest(straddling) + 1;  // 1..width
-    // count * in_range / width without overflow for any realistic count (< 2^64 / 2^34).
-    below +=
-        static_cast<uint64_t>(static_cast<long double>(counts_[straddling]) * in_range / width);
-  }
   return below;
 }
 

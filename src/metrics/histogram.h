@@ -77,8 +77,10 @@ class Histogram {
   // value (the first for q = 0), clamped to [min, max]. 0 when empty.
   double quantile(double q) const;
 
-  // How many values are <= bound, for Prometheus `le` buckets. Buckets wholly below the bound
-  // count in full, the bucket straddling it pro rata (values assumed spread evenly in it).
+  // How many values are <= bound, for Prometheus `le` buckets: the counts of every bucket that
+  // starts at or below the bound. Exact when the bound ends a bucket (always below 128);
+  // otherwise values up to one bucket width (< 1.6%) above the bound are counted under it,
+  // but a value equal to the bound is always counted.
   uint64_t cumulativeCountAtOrBelow(uint64_t bound) const;
 
   uint64_t bucketCount(uint32_t index) const { return counts_[index]; }
