@@ -81,6 +81,8 @@ void writeUpstreamRequestHead(const http::RequestHead& req, const ForwardedFor& 
     w.header("Host", req.authority);
   } else if (const http::Header* host = req.headers.find("host")) {
     w.header(host->name, host->value);
+  } else {
+    w.header("Host", fwd.default_host);  // HTTP/1.0 without Host; we speak 1.1 upstream
   }
 
   request_id_out = {};
@@ -117,23 +119,41 @@ void writeUpstreamRequestHead(const http::RequestHead& req, const ForwardedFor& 
       w.put("Transfer-Encoding: chunked\r\n");
       break;
     default:
+      // An empty body announced as "Content-Length: 0" keeps its announcement: servers may
+      // insist on it for POST and PUT (411 Length Required).
+      if (req.method != http::Method::kGet && req.method != http::Method::kHead &&
+          req.headers.find("content-length"))
+        w.put("Content-Length: 0\r\n");
       break;
   }
   w.put("\r\n");
 }
 
+bool hasOtherTransferCodings(const http::ResponseHead& resp) {
+  for (const http::Header& h : resp.headers)
+    if (h.name.size() == 17 && http::equalsLower(h.name, "transfer-encoding") &&
+        !http::equalsLower(h.value, "chunked"))
+      return true;
+  return false;
+}
+
 void writeClientResponseHead(const http::ResponseHead& resp, uint8_t client_minor,
-                             bool chunked_to_client, bool close, HeadWriter& w) {
+                             ClientCoding coding, bool close, HeadWriter& w) {
   w.put("HTTP/1.1 ");
   w.putUint(resp.status);
   w.put(" ");
   w.put(resp.reason.empty() ? http::reasonPhrase(resp.status) : resp.reason);
   w.put("\r\n");
   for (const http::Header& h : resp.headers) {
+    if (coding == ClientCoding::kAsReceived && h.name.size() == 17 &&
+        http::equalsLower(h.name, "transfer-encoding")) {
+      w.header(h.name, h.value);
+      continue;
+    }
     if (shouldDrop(resp.headers, resp.has_connection_tokens, h.name)) continue;
     w.header(h.name, h.value);
   }
-  if (chunked_to_client) w.put("Transfer-Encoding: chunked\r\n");
+  if (coding == ClientCoding::kChunked) w.put("Transfer-Encoding: chunked\r\n");
   if (close) {
     w.put("Connection: close\r\n");
   } else if (client_minor == 0) {

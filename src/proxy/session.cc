@@ -236,7 +236,7 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
   // Regenerate the head now, while the parsed views are valid.
   HeadWriter hw(ex.out.data(), ex.out.size());
   std::string_view request_id;
-  writeUpstreamRequestHead(req, {clientIp(), "http", ex.requestId()}, hw, request_id);
+  writeUpstreamRequestHead(req, {clientIp(), "http", ex.requestId(), pool.name}, hw, request_id);
   if (hw.overflow()) co_return co_await respondLocal(&ex, 431, "request head too large\n", true);
   ex.upstream_head_len = hw.size();
   if (request_id.size() <= sizeof ex.request_id) {
@@ -255,6 +255,22 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
           pool.hash_by == config::HashBy::kHeader ? h->value : findCookie(h->value, pool.hash_name);
   }
 
+  // Chunk framing that already arrived with the head is checked before any backend sees
+  // the request: a malformed body then reaches no one.
+  if (req.framing == http::BodyFraming::kChunked) {
+    http::ChunkedDecoder probe;
+    std::string_view rest = in_.view().substr(head_len);
+    for (;;) {
+      auto step = probe.next(rest);
+      if (step.kind == http::ChunkedDecoder::Kind::kError)
+        co_return co_await respondLocal(&ex, 400, "malformed chunked body\n", true);
+      if (step.kind == http::ChunkedDecoder::Kind::kIncomplete ||
+          step.kind == http::ChunkedDecoder::Kind::kDone)
+        break;
+      rest.remove_prefix(step.consumed);
+    }
+  }
+
   // A request can be sent again only while we still hold all of it.
   const bool replayable = req.framing == http::BodyFraming::kNone ||
                           (req.framing == http::BodyFraming::kContentLength &&
@@ -269,14 +285,21 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
   bool retried_other = false;
   bool retried_stale = false;
   bool head_consumed = false;
+  UpstreamFailure last_failure = UpstreamFailure::kNone;
+  std::string last_failure_body;
 
   for (;;) {
     int64_t now = coarseNowMs();
     const upstream::Backend* backend =
         forced ? forced : balancer.pick({now, hash_key, failed_backend});
     forced = nullptr;
-    if (!backend)
+    if (!backend) {
+      // No other backend to retry on: report the failure that made us look for one.
+      if (last_failure != UpstreamFailure::kNone)
+        co_return co_await failLocal(ex, head_len, head_consumed, statusFor(last_failure),
+                                     last_failure_body);
       co_return co_await failLocal(ex, head_len, head_consumed, 503, "no backend available\n");
+    }
 
     bool reused = false;
     if (!fresh_only) {
@@ -341,6 +364,10 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
         continue;
       }
       backend->onRequestEnd(coarseNowMs(), 0, true);
+      log::warn("route {}: backend {}: {} (request {})", route_name_, backend->id(),
+                describe(failure), ex.requestId());
+      last_failure = failure;
+      last_failure_body = std::string(describe(failure)) + ": " + backend->id() + "\n";
       bool safe_elsewhere = failure == UpstreamFailure::kConnect ||
                             failure == UpstreamFailure::kConnectTimeout ||
                             (idempotent && !body_streamed);
@@ -349,9 +376,8 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
         failed_backend = backend;
         continue;
       }
-      log::warn("{} {}: {} ({})", route_name_, backend->id(), describe(failure), ex.requestId());
-      std::string body = std::string(describe(failure)) + ": " + backend->id() + "\n";
-      co_return co_await failLocal(ex, head_len, head_consumed, statusFor(failure), body);
+      co_return co_await failLocal(ex, head_len, head_consumed, statusFor(failure),
+                                   last_failure_body);
     }
 
     // A response head arrived: from here on the request is committed to this backend.
@@ -541,10 +567,20 @@ awaitable<bool> Session::relayResponse(Exchange& ex, bool& upstream_reusable, bo
   const bool chunked_to_client = chunked && client_minor == 1;
   if (resp.framing == http::BodyFraming::kUntilClose || (chunked && !chunked_to_client))
     close_client = true;
-
-  HeadWriter hw(ex.out.data(), ex.out.size());
-  writeClientResponseHead(resp, client_minor, chunked_to_client, close_client, hw);
+  // Codings such as gzip are content the client must decode: keep their Transfer-Encoding
+  // for an HTTP/1.1 client; an HTTP/1.0 client cannot take them at all.
+  const bool other_codings = hasOtherTransferCodings(resp);
   buf.consume(ex.resp_head_len);
+  if (other_codings && client_minor == 0) {
+    close_client = true;
+    (void)co_await respondLocal(&ex, 502, "upstream used a transfer coding HTTP/1.0 lacks\n", true);
+    co_return false;
+  }
+  ClientCoding coding = other_codings       ? ClientCoding::kAsReceived
+                        : chunked_to_client ? ClientCoding::kChunked
+                                            : ClientCoding::kIdentity;
+  HeadWriter hw(ex.out.data(), ex.out.size());
+  writeClientResponseHead(resp, client_minor, coding, close_client, hw);
   if (hw.overflow()) {
     close_client = true;
     (void)co_await respondLocal(&ex, 502, "upstream response head too large\n", true);

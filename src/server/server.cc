@@ -23,6 +23,9 @@ Server::~Server() {
 
 int Server::run() {
   ::signal(SIGPIPE, SIG_IGN);
+  // Handlers first: a SIGHUP or SIGTERM that arrives as soon as the port accepts must
+  // reach the control loop, not kill the process with the default action.
+  asio::signal_set signals(control_, SIGHUP, SIGTERM, SIGINT);
   unsigned n =
       config_->workers ? config_->workers : std::max(1u, std::thread::hardware_concurrency());
   // A worker's read buffer holds one request head (plus pipelined bytes): sized once here.
@@ -62,7 +65,6 @@ int Server::run() {
   log::info("tidegate running: {} worker(s), {} route(s), {} upstream(s)", n,
             config_->routes.size(), config_->upstreams.size());
 
-  asio::signal_set signals(control_, SIGHUP, SIGTERM, SIGINT);
   std::function<void(std::error_code, int)> on_signal = [&](std::error_code ec, int sig) {
     if (ec) return;
     if (sig == SIGHUP) {

@@ -225,12 +225,6 @@ class ReloadTest(h.GatewayTestCase):
 class StartupSignalTest(h.GatewayTestCase):
     needs_echo = False
 
-    # BUG: the listeners accept connections (and "listening on" is about to be logged)
-    # before the SIGHUP/SIGTERM handlers exist: src/server/server.cc binds and starts the
-    # workers, and only then creates the asio::signal_set. A SIGHUP in that window takes the
-    # default action and kills the gateway (exit by signal 1), so a supervisor that reloads
-    # as soon as the port is up loses the process. Install (or block) the signals first.
-    @unittest.expectedFailure
     def test_sighup_right_after_start(self):
         d = h.make_tmpdir()
         path = os.path.join(d, "tidegate.yaml")

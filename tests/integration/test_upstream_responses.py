@@ -145,12 +145,6 @@ class UpstreamResponsesTest(h.GatewayTestCase):
                     self.assertNotIn(b"X-Bait", r.data)
                     self.assertEqual([(x.status, x.body) for x in r.finals()], [(200, b"normal")], r)
 
-    # BUG: a response with "Transfer-Encoding: gzip" (no chunked; framed by close) is passed
-    # on with the Transfer-Encoding field removed as hop-by-hop but the body still gzip
-    # coded: the client receives "HTTP/1.1 200 OK / Connection: close" and compressed bytes it
-    # takes for the content. The gateway must either decode, keep the coding for an HTTP/1.1
-    # client, or answer 502.
-    @unittest.expectedFailure
     def test_transfer_coded_response_not_passed_as_identity(self):
         r = self.get("te_gzip_until_close")
         finals = r.finals()

@@ -16,7 +16,7 @@ std::string upstreamHead(const std::string& raw, std::string_view* rid = nullptr
   char out[4096];
   HeadWriter w(out, sizeof out);
   std::string_view id;
-  writeUpstreamRequestHead(head, {"10.1.2.3", "http", "generated-id"}, w, id);
+  writeUpstreamRequestHead(head, {"10.1.2.3", "http", "generated-id", "pool"}, w, id);
   EXPECT_FALSE(w.overflow());
   if (rid) *rid = id;
   return std::string(w.view());
@@ -56,6 +56,18 @@ TEST(HeadWriterTest, ReframesBodies) {
   EXPECT_EQ(te.find("Expect"), std::string::npos);  // the gateway answers 100-continue itself
 }
 
+TEST(HeadWriterTest, EmptyPostKeepsContentLengthZero) {
+  std::string out = upstreamHead("POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_NE(out.find("Content-Length: 0\r\n"), std::string::npos) << out;
+  std::string get = upstreamHead("GET /p HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(get.find("Content-Length"), std::string::npos) << get;
+}
+
+TEST(HeadWriterTest, Http10WithoutHostGetsOne) {
+  std::string out = upstreamHead("GET /p HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(out.rfind("GET /p HTTP/1.1\r\nHost: pool\r\n", 0), 0u) << out;
+}
+
 TEST(HeadWriterTest, AbsoluteFormBecomesOriginFormWithItsAuthority) {
   std::string out =
       upstreamHead("GET http://api.example.com:8080/x?y HTTP/1.1\r\nHost: other\r\n\r\n");
@@ -72,13 +84,25 @@ TEST(HeadWriterTest, ClientResponseHead) {
   ASSERT_EQ(r.status, http::ParseStatus::kComplete);
   char out[1024];
   HeadWriter w(out, sizeof out);
-  writeClientResponseHead(resp, 1, true, false, w);
+  writeClientResponseHead(resp, 1, ClientCoding::kChunked, false, w);
   EXPECT_EQ(w.view(),
             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
 
   HeadWriter w10(out, sizeof out);
-  writeClientResponseHead(resp, 0, false, true, w10);
+  writeClientResponseHead(resp, 0, ClientCoding::kIdentity, true, w10);
   EXPECT_EQ(w10.view(), "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n");
+}
+
+TEST(HeadWriterTest, OtherTransferCodingsPassAsReceived) {
+  std::string raw = "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nX-A: 1\r\n\r\n";
+  http::ResponseHead resp;
+  auto r = http::parseResponseHead(raw, http::ParserLimits{}, http::Method::kGet, resp);
+  ASSERT_EQ(r.status, http::ParseStatus::kComplete);
+  EXPECT_TRUE(hasOtherTransferCodings(resp));
+  char out[1024];
+  HeadWriter w(out, sizeof out);
+  writeClientResponseHead(resp, 1, ClientCoding::kAsReceived, false, w);
+  EXPECT_EQ(w.view(), "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\nX-A: 1\r\n\r\n");
 }
 
 TEST(HeadWriterTest, OverflowIsReportedNotWritten) {
