@@ -117,6 +117,7 @@ int run(int argc, char** argv) {
                  options.host.c_str());
     return 2;
   }
+  if (options.host.front() == '[') options.host = options.host.substr(1, options.host.size() - 2);
   if (options.port != 0 && !portIsFree(endpoint)) {
     std::fprintf(stderr, "tidegate-echo: cannot listen on %s port %u: %s\n", options.host.c_str(),
                  options.port, std::strerror(errno));
