@@ -1,5 +1,6 @@
 #include "upstream/backend.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace tidegate::upstream {
