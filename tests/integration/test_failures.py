@@ -71,6 +71,7 @@ class FailuresTest(h.GatewayTestCase):
         self.assertEqual(status, 502, body)
         self.assertIn(b"connect", body.lower())
         self.assertIn(d.encode(), body)
+        self.assertTrue(h.wait_until(lambda: d in gw.log(), timeout=5), "the failure was not logged")
 
     # -- slow backend ------------------------------------------------------------------------
 

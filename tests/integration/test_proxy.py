@@ -390,6 +390,20 @@ class ProxyTest(h.GatewayTestCase):
         self.assertEqual(values(fields, "expect"), [], "Expect is the gateway's business")
         self.assertEqual(hashlib.sha256(p.stdout[len(head):]).digest(), hashlib.sha256(data).digest())
 
+    def test_expect_100_continue_curl_default(self):
+        # curl adds "Expect: 100-continue" by itself to bodies over 1 MB.
+        data = os.urandom(3 * 1024 * 1024 // 2)
+        path = self.write_file("expect-default.bin", data)
+        p = h.curl(["-v", "--expect100-timeout", "20", "-H", "Content-Type: application/octet-stream",
+                    "--data-binary", "@" + path, self.gw.url("/echo")], timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        if "> Expect: 100-continue" not in p.stderr:
+            self.skipTest("this curl does not send Expect by itself")
+        self.assertIn("< HTTP/1.1 100 Continue", p.stderr)
+        self.assertRegex(p.stderr, r"< HTTP/1.1 200")
+        self.assertEqual(hashlib.sha256(p.stdout[len(echoed_head(p.stdout)):]).digest(),
+                         hashlib.sha256(data).digest())
+
     def test_expect_100_continue_raw(self):
         # The client really waits for the 100 before sending the body: no deadlock.
         s = h.raw_connect(self.gw.port)

@@ -243,6 +243,21 @@ class StrictnessTest(h.GatewayTestCase):
                 self.rec.clear()
                 self.assertRejected(self.exchange(self._bad_chunk_payload(body)), 400)
 
+    def test_bad_chunk_in_a_later_packet(self):
+        # The body streams, so the head may have gone upstream; the request must still never
+        # complete there and nothing from the bad chunk on may be forwarded.
+        for first_body in (b"", b"5\r\nhello\r\n"):
+            with self.subTest(first_body=first_body):
+                self.rec.clear()
+                head = b"POST /chunk HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                r = self.exchange(b"", pieces=[head + first_body, b"zz\r\nWORLD\r\n0\r\n\r\n"],
+                                  pause=0.3)
+                self.assertRejected(r, 400, nothing_forwarded=False)
+                time.sleep(SETTLE)
+                self.assertEqual(self.rec.requests(), [])
+                self.assertNotIn(b"WORLD", self.rec.received())
+                self.assertNotIn(b"zz", self.rec.received())
+
     # -- request smuggling -------------------------------------------------------------------
 
     def assertNothingSmuggled(self, max_requests):

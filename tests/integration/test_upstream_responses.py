@@ -145,6 +145,14 @@ class UpstreamResponsesTest(h.GatewayTestCase):
                     self.assertNotIn(b"X-Bait", r.data)
                     self.assertEqual([(x.status, x.body) for x in r.finals()], [(200, b"normal")], r)
 
+    def test_transfer_coded_response_to_http10_client_502(self):
+        # An HTTP/1.0 client cannot be sent a transfer coding: 502, not the coded bytes.
+        r = h.raw_exchange(self.gw.port, b"GET /r/te_gzip_until_close HTTP/1.0\r\nHost: x\r\n\r\n",
+                           timeout=10)
+        finals = r.finals()
+        self.assertEqual([x.status for x in finals], [502], r)
+        self.assertNotIn(b"\x1f\x8b", r.data)
+
     def test_transfer_coded_response_not_passed_as_identity(self):
         r = self.get("te_gzip_until_close")
         finals = r.finals()
