@@ -1,0 +1,277 @@
+#include "lua/vm.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+
+#include "core/log.h"
+#include "lua/api/api.h"
+#include "lua/backend_cache.h"
+#include "lua/builtins.h"
+#include "lua/sandbox.h"
+
+namespace tidegate::lua {
+namespace {
+
+double wallClockSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+// Every call is protected, so a panic means a bug in this module: say so and stop.
+int panic(lua_State* L) {
+  const char* message = lua_tostring(L, -1);
+  log::error("lua: unprotected error (bug): {}", message ? message : "?");
+  std::abort();
+}
+
+// "src:123: " at the start of a message: it already says where.
+bool hasPosition(const char* s, size_t len) {
+  const char* colon = static_cast<const char*>(std::memchr(s, ':', len < 256 ? len : 256));
+  if (colon == nullptr) return false;
+  const char* p = colon + 1;
+  const char* end = s + len;
+  const char* digits = p;
+  while (p < end && *p >= '0' && *p <= '9')
+    ++p;
+  return p > digits && p < end && *p == ':';
+}
+
+// Pushes "src:line:" of the innermost Lua function at or below `level`, or "".
+void pushWhere(lua_State* L, int level) {
+  lua_Debug ar;
+  for (; lua_getstack(L, level, &ar); ++level) {
+    if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+      lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+      return;
+    }
+  }
+  lua_pushliteral(L, "");
+}
+
+}  // namespace
+
+const char* phaseName(Phase phase) {
+  switch (phase) {
+    case Phase::kIdle:
+      return "no call";
+    case Phase::kLoad:
+      return "the script's top level";
+    case Phase::kOnRequest:
+      return "on_request";
+    case Phase::kBalance:
+      return "balance";
+    case Phase::kOnResponse:
+      return "on_response";
+    case Phase::kOnLog:
+      return "on_log";
+    case Phase::kTimer:
+      return "a timer";
+  }
+  return "?";
+}
+
+LuaVm::LuaVm(VmOptions options)
+    : options_(std::move(options)), backends_(std::make_unique<BackendCache>()) {
+  if (!options_.now) options_.now = wallClockSeconds;
+}
+
+LuaVm::~LuaVm() {
+  if (L_ != nullptr) lua_close(L_);
+}
+
+void* LuaVm::allocate(void* ud, void* ptr, size_t osize, size_t nsize) {
+  auto* vm = static_cast<LuaVm*>(ud);
+  if (nsize == 0) {
+    if (ptr != nullptr) {
+      std::free(ptr);
+      vm->memory_used_ -= osize;
+    }
+    return nullptr;
+  }
+  const size_t old_size = ptr != nullptr ? osize : 0;
+  const size_t used = vm->memory_used_ - old_size + nsize;
+  // Growing past the cap fails; Lua raises "not enough memory" in the call that asked.
+  // Shrinking must never fail.
+  if (nsize > old_size && used > vm->options_.memory_limit_bytes) return nullptr;
+  void* p = std::realloc(ptr, nsize);
+  if (p == nullptr) return nullptr;
+  vm->memory_used_ = used;
+  return p;
+}
+
+void LuaVm::budgetHook(lua_State* L, lua_Debug* ar) {
+  LuaVm& vm = from(L);
+  vm.budget_exceeded_ = true;
+  // Sticky: from now on every instruction fails, so a pcall in the script cannot swallow it.
+  lua_sethook(L, budgetHook, LUA_MASKCOUNT, 1);
+  if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0) {
+    luaL_error(L, "%s:%d: instruction budget exceeded (%d)", ar->short_src, ar->currentline,
+               vm.options_.instruction_budget);
+  }
+  luaL_error(L, "instruction budget exceeded (%d)", vm.options_.instruction_budget);
+}
+
+// Makes every error one string that says where: "src:line: message".
+int LuaVm::messageHandler(lua_State* L) {
+  size_t len = 0;
+  if (lua_type(L, 1) == LUA_TSTRING) {
+    const char* s = lua_tolstring(L, 1, &len);
+    if (hasPosition(s, len)) return 1;
+    pushWhere(L, 1);
+    lua_pushvalue(L, 1);
+    lua_concat(L, 2);
+    return 1;
+  }
+  pushWhere(L, 1);
+  lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  lua_concat(L, 2);
+  return 1;
+}
+
+namespace {
+int readOnly(lua_State* L) {
+  return luaL_error(L, "tg is read-only (tg.%s cannot be assigned)", luaL_optstring(L, 2, "?"));
+}
+
+void internKey(lua_State* L, const char*& slot, const char* text) {
+  lua_pushstring(L, text);
+  slot = lua_tostring(L, -1);
+  luaL_ref(L, LUA_REGISTRYINDEX);  // kept alive for the life of the VM
+}
+}  // namespace
+
+int LuaVm::setup(lua_State* L) {
+  LuaVm& vm = from(L);
+  openSandbox(L);
+
+  lua_pushcfunction(L, messageHandler);
+  vm.handler_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  static_assert(static_cast<int>(Builtin::kCount) == 3);
+  const lua_CFunction builtins[] = {loadModuleBuiltin, balanceBuiltin, onLogBuiltin};
+  for (int i = 0; i < static_cast<int>(Builtin::kCount); ++i) {
+    lua_pushcfunction(L, builtins[i]);
+    vm.builtin_refs_[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+
+  Keys& k = vm.keys_;
+  internKey(L, k.id, "id");
+  internKey(L, k.address, "address");
+  internKey(L, k.weight, "weight");
+  internKey(L, k.inflight, "inflight");
+  internKey(L, k.ewma_ms, "ewma_ms");
+  internKey(L, k.error_rate, "error_rate");
+  internKey(L, k.healthy, "healthy");
+  internKey(L, k.metric, "metric");
+  internKey(L, k.var, "var");
+  internKey(L, k.backend, "backend");
+
+  // Script environments read through to the shared globals and write to their own table.
+  lua_createtable(L, 0, 1);
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  lua_setfield(L, -2, "__index");
+  vm.env_mt_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+
+  lua_newtable(L);
+  const int tg = lua_gettop(L);
+  api::openLog(L, tg);
+  api::openTime(L, tg);
+  api::openVar(L, tg);
+  api::openRespond(L, tg);
+  api::openShared(L, tg);
+  if (vm.options_.control) api::openTimer(L, tg);
+  // Scripts see a read-only front for tg, so that one script cannot break it for the others.
+  lua_newtable(L);
+  lua_createtable(L, 0, 3);
+  lua_pushvalue(L, tg);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, readOnly);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushliteral(L, "tidegate.tg");
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+  lua_setglobal(L, "tg");
+
+  vm.request_ref_ = api::openRequest(L);
+  vm.response_ref_ = api::openResponse(L);
+  vm.timing_ref_ = api::openTiming(L);
+  api::openBackends(L);
+  return 0;
+}
+
+Result<std::unique_ptr<LuaVm>> LuaVm::create(VmOptions options) {
+  if (options.instruction_budget <= 0) {
+    return Error(ErrorSource::kConfig, "lua: the instruction budget must be positive");
+  }
+  std::unique_ptr<LuaVm> vm(new LuaVm(std::move(options)));
+  vm->L_ = lua_newstate(&LuaVm::allocate, vm.get());
+  if (vm->L_ == nullptr) {
+    return Error(ErrorSource::kInternal, "lua: cannot create a state (memory limit too low?)");
+  }
+  lua_State* L = vm->L_;
+  lua_atpanic(L, panic);
+  // The count hook never runs inside compiled traces: interpret everything (see vm.h).
+  luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+  if (lua_cpcall(L, &LuaVm::setup, nullptr) != 0) {
+    std::string message = lua_tostring(L, -1) ? lua_tostring(L, -1) : "unknown error";
+    return Error(ErrorSource::kInternal, "lua: cannot set up the VM: " + message);
+  }
+  lua_settop(L, 0);
+  // Installed once for good: resetting the count per call is cheap, switching hooks is not.
+  lua_sethook(L, budgetHook, LUA_MASKCOUNT, vm->options_.instruction_budget);
+  lua_gc(L, LUA_GCCOLLECT, 0);
+  return vm;
+}
+
+Result<Ok> LuaVm::load(std::string_view code, const std::string& chunk_name) {
+  const int status = luaL_loadbufferx(L_, code.data(), code.size(), chunk_name.c_str(), "t");
+  if (status == 0) return Ok{};
+  std::string message = takeError(status);
+  if (status == LUA_ERRMEM) lua_gc(L_, LUA_GCCOLLECT, 0);
+  return Error(ErrorSource::kScript, std::move(message));
+}
+
+std::string LuaVm::takeError(int status) {
+  std::string message;
+  size_t len = 0;
+  const char* s = lua_tolstring(L_, -1, &len);
+  if (s != nullptr) {
+    message.assign(s, len);
+  } else {
+    message = "(error object is not a string)";
+  }
+  lua_pop(L_, 1);
+  if (status == LUA_ERRMEM) {
+    message += " (lua memory limit " + std::to_string(options_.memory_limit_bytes) + " bytes)";
+  } else if (status == LUA_ERRERR) {
+    message = "error while handling an error: " + message;
+  }
+  return message;
+}
+
+int LuaVm::protectedCall(int nargs, int nresults, std::string& error) {
+  lua_State* L = L_;
+  const int base = lua_gettop(L) - nargs;  // the function
+  lua_rawgeti(L, LUA_REGISTRYINDEX, handler_ref_);
+  lua_insert(L, base);
+  budget_exceeded_ = false;
+  lua_sethook(L, budgetHook, LUA_MASKCOUNT, options_.instruction_budget);
+  const int status = lua_pcall(L, nargs, nresults, base);
+  if (status == 0) {
+    lua_remove(L, base);
+    return 0;
+  }
+  error = takeError(status);
+  lua_settop(L, base - 1);
+  if (status == LUA_ERRMEM) lua_gc(L, LUA_GCCOLLECT, 0);
+  return status;
+}
+
+Result<Ok> LuaVm::call(int nargs, int nresults) {
+  std::string error;
+  if (protectedCall(nargs, nresults, error) == 0) return Ok{};
+  return Error(ErrorSource::kScript, std::move(error));
+}
+
+}  // namespace tidegate::lua
