@@ -91,6 +91,18 @@ def parse_httperf(text):
     return out
 
 
+def read_foreign(path):
+    """(server CPU %, client CPU %) that other processes took, as written by run.sh."""
+    if not path.exists():
+        return None
+    server, client = path.read_text().split()
+    return int(server), int(client)
+
+
+def fmt_foreign(f):
+    return f"{f[0]}% / {f[1]}%" if f else "?"
+
+
 def read_meta(raw):
     meta = {}
     path = raw / "meta.tsv"
@@ -101,6 +113,11 @@ def read_meta(raw):
     return meta
 
 
+def closed_foreign(meta):
+    f = meta.get("foreign_closed", "").split()
+    return f"{f[0]}% of the server CPU and {f[1]}%" if len(f) == 2 else "? of the server CPU and ?"
+
+
 def closed_loop(raw):
     """{target: [per-round dicts in round order]}"""
     runs = {}
@@ -109,6 +126,8 @@ def closed_loop(raw):
                        key=lambda p: int(re.search(r"\.r(\d+)\.wrk$", p.name).group(1)))
         if files:
             runs[target] = [parse_wrk(f.read_text()) for f in files]
+            for f, run in zip(files, runs[target]):
+                run["foreign"] = read_foreign(f.with_suffix(".foreign"))
     return runs
 
 
@@ -180,10 +199,13 @@ def closed_tables(raw, meta):
                  "|---|" + "---:|" * rounds]
     for t in TARGETS:
         if t in runs:
-            cells = [f"{fmt_rps(r['rps'])} ({fmt_ms(r['p99'])})" for r in runs[t]]
+            cells = [f"{fmt_rps(r['rps'])} ({fmt_ms(r['p99'])}"
+                     + (f"; {fmt_foreign(r['foreign'])}" if r.get("foreign") else "") + ")"
+                     for r in runs[t]]
             per_round.append(f"| {t} | " + " | ".join(cells) + " |")
     text = (table + "\n\n" + "\n".join(verdict) +
-            "\n\nEvery round, req/s (p99 ms in brackets):\n\n" + "\n".join(per_round))
+            "\n\nEvery round: req/s (p99 ms; the share of the server CPU / of the client CPU that "
+            "other processes took meanwhile):\n\n" + "\n".join(per_round))
     return text, s
 
 
@@ -192,14 +214,16 @@ def open_table(raw, meta):
     for t in TARGETS:
         path = raw / "open" / f"{t}.httperf"
         if path.exists():
-            rows.append((t, parse_httperf(path.read_text())))
+            rows.append((t, parse_httperf(path.read_text()) |
+                         {"foreign": read_foreign(path.with_suffix(".foreign"))}))
     if not rows:
         return ""
     calls = meta.get("open_calls", "?")
     lines = [
         f"| target | offered req/s | achieved req/s | reply time avg ms | "
-        f"connection of {calls} requests: avg / max ms | non-2xx | errors | httperf CPU |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"connection of {calls} requests: avg / max ms | non-2xx | errors | httperf CPU "
+        f"| others on server / client CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for t, x in rows:
         # httperf prints times with one decimal (0.1 ms): keep them as printed.
@@ -207,7 +231,8 @@ def open_table(raw, meta):
             f"| {t} | {meta.get('open_rate', '?')} | {fmt_rps(x['request_rate'])} "
             f"| {x['reply_ms']:.1f} "
             f"| {x['conn_avg_ms'] or 0:.1f} / {x['conn_max_ms'] or 0:.1f} "
-            f"| {int(x['non2xx'])} | {int(x['errors'] or 0)} | {x['client_cpu_pct'] or 0:.0f}% |")
+            f"| {int(x['non2xx'])} | {int(x['errors'] or 0)} | {x['client_cpu_pct'] or 0:.0f}% "
+            f"| {fmt_foreign(x['foreign'])} |")
     return "\n".join(lines)
 
 
@@ -246,7 +271,7 @@ def memory_table(raw, meta):
 
 def environment(meta):
     return "\n".join([
-        f"- Date: {meta.get('date', '?')}; tidegate {meta.get('tidegate_version', '?')} at "
+        f"- Date: {meta.get('date', '?')}; {meta.get('tidegate_version', '?')} at "
         f"`{meta.get('commit', '?')}`",
         f"- Command: `{meta.get('command', '?')}`",
         f"- Machine: {meta.get('nproc', '?')} cores ({meta.get('cpu', '?')}), "
@@ -254,7 +279,8 @@ def environment(meta):
         f"- Peers: {meta.get('nginx_version', '?')}; {meta.get('haproxy_version', '?')}; "
         f"{meta.get('wrk_version', '?')}; {meta.get('httperf_version', '?')}",
         f"- Load average (1/5/15 min): {meta.get('load_before', '?')} before the run, "
-        f"{meta.get('load_after', '?')} after it",
+        f"{meta.get('load_after', '?')} after it. During the closed loop other processes "
+        f"(builds, kernel threads) took {closed_foreign(meta)} of the client CPU",
     ])
 
 
@@ -265,7 +291,9 @@ def method(meta):
         f"- Two `tidegate-echo` backends (`--threads 1`, the default 3-byte body `ok\\n`, no "
         f"added latency). Every server (backends and proxy, one worker/thread each) is pinned "
         f"to CPU {sc} with `taskset`, wrk and httperf to CPU {cc}, so the load tool never takes "
-        f"CPU from the servers. Loopback only.",
+        f"CPU from the servers. Loopback only."
+        + (f" Servers and load tools ran at nice {meta['nice']}, so that other processes "
+           f"on the machine take less from them." if meta.get("nice", "0") != "0" else ""),
         f"- **direct** = wrk against one backend. **tidegate** (`workers: 1`, "
         f"`balance: {meta.get('balance', '?')}`, `keepalive: {{ max_idle: 64 }}`), **nginx** "
         f"(`worker_processes 1`, `upstream {{ keepalive 64; }}`, `proxy_http_version 1.1`, "

@@ -27,6 +27,10 @@ usage: bench/run.sh [options]
   --build DIR         where tidegate and tidegate-echo are (default build/release)
   --server-cpu N      CPU for the servers (default 0)
   --client-cpu N      CPU for wrk/httperf (default 1)
+  --nice N            run servers and load tools at this nice value, and give this session's
+                      scheduler autogroup the same (with autogroups, nice alone does not act
+                      across sessions); e.g. -20 as root, so that a build running on the
+                      same machine disturbs less. Restored on exit. Default 0: untouched.
 EOF
 }
 
@@ -35,7 +39,7 @@ ROUNDS=3 DURATION=10 CONNECTIONS=50 THREADS=1 WARMUP=3 BALANCE=least_request
 OPEN_FRACTION=0.6 OPEN_DURATION=10 OPEN_CALLS=10 IDLE_CONNS=10000
 TARGETS=direct,tidegate,nginx,haproxy
 SKIP_OPEN=0 SKIP_MEMORY=0 WRITE_DOC=1 KEEP="" BUILD="$ROOT/build/release"
-SERVER_CPU=0 CLIENT_CPU=1
+SERVER_CPU=0 CLIENT_CPU=1 NICE=0
 COMMAND="bench/run.sh${*:+ $*}"
 
 while [[ $# -gt 0 ]]; do
@@ -58,6 +62,7 @@ while [[ $# -gt 0 ]]; do
     --build) BUILD=$2; shift 2 ;;
     --server-cpu) SERVER_CPU=$2; shift 2 ;;
     --client-cpu) CLIENT_CPU=$2; shift 2 ;;
+    --nice) NICE=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -67,6 +72,7 @@ for n in "$ROUNDS" "$DURATION" "$CONNECTIONS" "$THREADS" "$WARMUP" "$OPEN_DURATI
          "$OPEN_CALLS" "$IDLE_CONNS"; do
   [[ $n =~ ^[0-9]+$ ]] || { echo "run.sh: '$n' is not a whole number" >&2; exit 2; }
 done
+[[ $NICE =~ ^-?[0-9]+$ ]] || { echo "run.sh: --nice takes a number" >&2; exit 2; }
 [[ $ROUNDS -ge 1 && $DURATION -ge 1 && $OPEN_CALLS -ge 1 ]] || { echo "run.sh: rounds, duration and open-calls must be >= 1" >&2; exit 2; }
 IFS=, read -r -a TARGET_LIST <<<"$TARGETS"
 for t in "${TARGET_LIST[@]}"; do
@@ -101,6 +107,7 @@ RAW="$WORK/raw"
 mkdir -p "$RAW/closed" "$RAW/open" "$RAW/memory" "$WORK/logs"
 
 PIDS=()
+AUTOGROUP_NICE=""
 cleanup() {
   local status=$?
   local pid
@@ -116,10 +123,18 @@ cleanup() {
     mkdir -p "$KEEP" && cp -r "$WORK"/. "$KEEP"/ && echo "raw outputs kept in $KEEP" >&2
   fi
   rm -rf "$WORK"
+  [[ -n $AUTOGROUP_NICE ]] && echo "$AUTOGROUP_NICE" >/proc/$$/autogroup 2>/dev/null
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# With scheduler autogroups (one per session), nice only ranks processes of the same
+# session: --nice sets this session's autogroup nice too, and cleanup puts it back.
+if [[ $NICE != 0 && -w /proc/$$/autogroup ]]; then
+  AUTOGROUP_NICE=$(awk '{print $NF}' /proc/$$/autogroup)
+  echo "$NICE" >/proc/$$/autogroup
+fi
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
@@ -149,7 +164,7 @@ wait_port() {  # PORT PID NAME: until something accepts on 127.0.0.1:PORT (10 s 
 start() {
   local name=$1 port=$2
   shift 2
-  taskset -c "$SERVER_CPU" "$@" >"$WORK/logs/$name.log" 2>&1 &
+  nice -n "$NICE" taskset -c "$SERVER_CPU" "$@" >"$WORK/logs/$name.log" 2>&1 &
   STARTED=$!
   PIDS+=("$STARTED")
   wait_port "$port" "$STARTED" "$name"
@@ -204,6 +219,52 @@ check_200() {  # NAME PORT
 # machine and versions
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# CPU that other processes took on the two CPUs while the benchmark ran (a build running on
+# a shared machine shows up in every number): a CPU's user+system ticks minus those of this
+# script's own processes on it: the servers (pinned to the server CPU; live, from their
+# /proc stat) and the load tools (pinned to the client CPU; finished children, from bash's
+# `times`). Measured while every server is alive (closed and open loop).
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { awk -v c="cpu$1" '$1 == c {print $2 + $3 + $4}' /proc/stat; }
+server_ticks() {  # sets SERVER_TICKS
+  local total=0 pid p t
+  for pid in "${PIDS[@]}"; do
+    for p in $(server_pids "$pid" | tr , ' '); do
+      t=$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13 + $14 + $15}')
+      total=$((total + ${t:-0}))
+    done
+  done
+  SERVER_TICKS=$total
+}
+client_ticks() {  # sets CLIENT_TICKS; no subshell, or `times` would not see our children
+  times >"$WORK/times"  # second line: children's user and system time, as 0m1.234s 0m5.678s
+  CLIENT_TICKS=$(tail -1 "$WORK/times" | awk -v tick="$TICK" '{
+        s = 0
+        for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] }
+        printf "%d", s * tick }')
+}
+foreign_mark() {  # NAME: remember the counters now
+  local -n mark=$1
+  server_ticks
+  client_ticks
+  mark=("$(cpu_ticks "$SERVER_CPU")" "$(cpu_ticks "$CLIENT_CPU")" "$SERVER_TICKS" "$CLIENT_TICKS"
+        "$EPOCHREALTIME")
+}
+# NAME: sets FOREIGN to "S C", the share of the server CPU and of the client CPU (in %) that
+# other processes took since foreign_mark NAME, and FOREIGN_TEXT to a sentence about it.
+foreign_since() {
+  local -n mark=$1
+  server_ticks
+  client_ticks
+  FOREIGN=$(awk -v ds=$(($(cpu_ticks "$SERVER_CPU") - mark[0] - SERVER_TICKS + mark[2])) \
+      -v dc=$(($(cpu_ticks "$CLIENT_CPU") - mark[1] - CLIENT_TICKS + mark[3])) \
+      -v t0="${mark[4]}" -v t1="$EPOCHREALTIME" -v tick="$TICK" 'BEGIN {
+        wall = t1 - t0; if (wall <= 0) wall = 1
+        s = 100 * ds / tick / wall; c = 100 * dc / tick / wall
+        printf "%.0f %.0f", (s < 0 ? 0 : s), (c < 0 ? 0 : c) }')
+  FOREIGN_TEXT="other processes took ${FOREIGN% *}% of the server CPU and ${FOREIGN#* }% of the client CPU"
+}
 {
   printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
   printf 'command\t%s\n' "$COMMAND"
@@ -220,7 +281,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
   printf 'load_before\t%s\n' "$(load)"
   printf 'rounds\t%s\nduration\t%s\nconnections\t%s\nwrk_threads\t%s\nwarmup\t%s\n' \
     "$ROUNDS" "$DURATION" "$CONNECTIONS" "$THREADS" "$WARMUP"
-  printf 'balance\t%s\nserver_cpu\t%s\nclient_cpu\t%s\n' "$BALANCE" "$SERVER_CPU" "$CLIENT_CPU"
+  printf 'balance\t%s\nserver_cpu\t%s\nclient_cpu\t%s\nnice\t%s\n' "$BALANCE" "$SERVER_CPU" "$CLIENT_CPU" "$NICE"
   printf 'idle_conns\t%s\nwindow\t100\nsettle\t2\n' "$IDLE_CONNS"
 } >"$RAW/meta.tsv"
 log "load average before: $(load)"
@@ -241,7 +302,7 @@ for t in "${TARGET_LIST[@]}"; do check_200 "$t" "${PORT[$t]}"; done
 log "backends on $B1 and $B2; $(for t in "${TARGET_LIST[@]}"; do printf '%s on %s; ' "$t" "${PORT[$t]}"; done)"
 
 run_wrk() {  # TARGET SECONDS OUT
-  taskset -c "$CLIENT_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency --timeout 5s \
+  nice -n "$NICE" taskset -c "$CLIENT_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2"s --latency --timeout 5s \
     "http://127.0.0.1:${PORT[$1]}/" >"$3" 2>&1
 }
 
@@ -255,15 +316,23 @@ if [[ $WARMUP -gt 0 ]]; then
   done
 fi
 
+foreign_mark CLOSED_MARK
 n=${#TARGET_LIST[@]}
 for ((r = 1; r <= ROUNDS; r++)); do
   for ((i = 0; i < n; i++)); do
     t=${TARGET_LIST[$(((i + r - 1) % n))]}  # rotate the starting target every round
     out="$RAW/closed/$t.r$r.wrk"
+    foreign_mark ROUND_MARK
     run_wrk "$t" "$DURATION" "$out"
-    log "round $r/$ROUNDS $t: $(grep -E '^Requests/sec' "$out" | xargs), p99 $(grep -E '^ +99%' "$out" | xargs | cut -d' ' -f2)"
+    foreign_since ROUND_MARK
+    echo "$FOREIGN" >"$RAW/closed/$t.r$r.foreign"
+    log "round $r/$ROUNDS $t: $(grep -E '^Requests/sec' "$out" | xargs), p99 $(grep -E '^ +99%' "$out" | xargs | cut -d' ' -f2); $FOREIGN_TEXT"
   done
 done
+
+foreign_since CLOSED_MARK
+printf 'foreign_closed\t%s\n' "$FOREIGN" >>"$RAW/meta.tsv"
+log "closed loop: $FOREIGN_TEXT"
 
 # --------------------------------------------------------------------------------------------
 # open loop
@@ -284,10 +353,14 @@ if [[ $SKIP_OPEN == 0 ]]; then
     "$OPEN_FRACTION" "$open_rate" "$conn_rate" "$OPEN_CALLS" "$OPEN_DURATION" "$base_name" >>"$RAW/meta.tsv"
   for t in "${TARGET_LIST[@]}"; do
     log "open loop: $t at $open_rate req/s ($conn_rate connections/s × $OPEN_CALLS requests, $OPEN_DURATION s)"
-    taskset -c "$CLIENT_CPU" timeout $((OPEN_DURATION * 3 + 30)) httperf --hog --server 127.0.0.1 \
+    foreign_mark OPEN_MARK
+    nice -n "$NICE" taskset -c "$CLIENT_CPU" timeout $((OPEN_DURATION * 3 + 30)) httperf --hog --server 127.0.0.1 \
       --port "${PORT[$t]}" --uri / --rate "$conn_rate" --num-conns "$num_conns" \
       --num-calls "$OPEN_CALLS" --timeout 5 >"$RAW/open/$t.httperf" 2>"$WORK/logs/httperf-$t.err" || true
+    foreign_since OPEN_MARK
+    echo "$FOREIGN" >"$RAW/open/$t.foreign"
     grep -E '^(Request rate|Reply time|Errors: total)' "$RAW/open/$t.httperf" | sed 's/^/    /' >&2 || true
+    log "$FOREIGN_TEXT"
   done
 fi
 
@@ -305,7 +378,7 @@ if [[ $SKIP_MEMORY == 0 ]]; then
     # haproxy's maxconn is capped by the open-file limit (bench/peers/haproxy.cfg.in).
     [[ $t == haproxy && $conns -gt 9800 ]] && conns=9800
     log "memory: $t, $conns idle keep-alive connections"
-    taskset -c "$CLIENT_CPU" python3 "$ROOT/bench/idle_conns.py" --port "$port" \
+    nice -n "$NICE" taskset -c "$CLIENT_CPU" python3 "$ROOT/bench/idle_conns.py" --port "$port" \
       --conns "$conns" --window 100 --settle 2 --timeout 180 \
       --pids "$(server_pids "$pid")" >"$RAW/memory/$t.json"
     sed 's/^/    /' "$RAW/memory/$t.json" >&2
