@@ -95,13 +95,22 @@ void Aggregator::foldHistograms(uint32_t count) {
       const uint64_t recorded = h.count();  // acquire: buckets below reflect at least this
       if (recorded == seen.count) continue;
       seen.count = recorded;
-      if (seen.buckets.empty()) seen.buckets.assign(Histogram::kBucketCount, 0);
-      const uint32_t high = std::min(h.highestIndex(), Histogram::kBucketCount - 1);
-      for (uint32_t b = h.lowestIndex(); b <= high; ++b) {
-        const uint64_t now = h.bucket(b);
-        if (now != seen.buckets[b]) {
-          histogram_delta_.addBucketCount(b, now - seen.buckets[b]);
-          seen.buckets[b] = now;
+      if (seen.buckets.empty()) {
+        seen.groups.assign(ShardHistogram::kGroupCount, 0);
+        seen.buckets.assign(Histogram::kBucketCount, 0);
+      }
+      constexpr uint32_t kGroupSize = ShardHistogram::kGroupSize;
+      const uint32_t high = std::min(h.highestIndex(), Histogram::kBucketCount - 1) / kGroupSize;
+      for (uint32_t g = h.lowestIndex() / kGroupSize; g <= high; ++g) {
+        const uint32_t in_group = h.group(g);
+        if (in_group == seen.groups[g]) continue;
+        seen.groups[g] = in_group;
+        for (uint32_t b = g * kGroupSize; b < (g + 1) * kGroupSize; ++b) {
+          const uint32_t now = h.bucket(b);
+          if (now != seen.buckets[b]) {
+            histogram_delta_.addBucketCount(b, static_cast<uint32_t>(now - seen.buckets[b]));
+            seen.buckets[b] = now;
+          }
         }
       }
       const uint64_t sum = h.sum();

@@ -47,7 +47,8 @@ class Aggregator {
   struct HistogramCursor {
     uint64_t count = 0;
     uint64_t sum = 0;
-    std::vector<uint64_t> buckets;  // allocated on first use
+    std::vector<uint32_t> groups;   // wrapping, as in ShardHistogram; allocated on first use
+    std::vector<uint32_t> buckets;  // likewise
   };
   struct ShardCursor {
     std::shared_ptr<const MetricShard> shard;
