@@ -1,6 +1,7 @@
 #include "metrics/aggregator.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 
@@ -85,46 +86,69 @@ void Aggregator::foldGauges(uint32_t count) {
   }
 }
 
+// Per series: the buckets that changed in any shard are summed into a dense scratch array
+// (hot in cache), marked by group, then listed in ascending order for the totals and the window.
+// Nothing is walked by range, so a fold costs what changed, not how widely values spread.
 void Aggregator::foldHistograms(uint32_t count) {
+  constexpr uint32_t kGroupSize = ShardHistogram::kGroupSize;
+  constexpr uint32_t kGroupWords = (ShardHistogram::kGroupCount + 63) / 64;
+  if (bucket_deltas_.empty()) {
+    bucket_deltas_.assign(Histogram::kBucketCount, 0);
+    changed_groups_.assign(kGroupWords, 0);
+  }
   for (uint32_t i = 0; i < count; ++i) {
     const HistogramId id{i};
+    uint64_t sum_delta = 0;
+    bool changed = false;
     for (ShardCursor& c : shards_) {
       if (i >= c.shard->capacity().histograms) continue;
       const ShardHistogram& h = c.shard->histogram(id);
       HistogramCursor& seen = c.histograms[i];
-      const uint64_t recorded = h.count();  // acquire: buckets below reflect at least this
+      const uint64_t recorded = h.count();  // acquire: what follows reflects at least this
       if (recorded == seen.count) continue;
       seen.count = recorded;
+      changed = true;
       if (seen.buckets.empty()) {
         seen.groups.assign(ShardHistogram::kGroupCount, 0);
         seen.buckets.assign(Histogram::kBucketCount, 0);
       }
-      constexpr uint32_t kGroupSize = ShardHistogram::kGroupSize;
       const uint32_t high = std::min(h.highestIndex(), Histogram::kBucketCount - 1) / kGroupSize;
       for (uint32_t g = h.lowestIndex() / kGroupSize; g <= high; ++g) {
         const uint32_t in_group = h.group(g);
         if (in_group == seen.groups[g]) continue;
         seen.groups[g] = in_group;
+        changed_groups_[g / 64] |= uint64_t{1} << (g % 64);
         for (uint32_t b = g * kGroupSize; b < (g + 1) * kGroupSize; ++b) {
           const uint32_t now = h.bucket(b);
-          if (now != seen.buckets[b]) {
-            histogram_delta_.addBucketCount(b, static_cast<uint32_t>(now - seen.buckets[b]));
-            seen.buckets[b] = now;
-          }
+          bucket_deltas_[b] += static_cast<uint32_t>(now - seen.buckets[b]);
+          seen.buckets[b] = now;
         }
       }
       const uint64_t sum = h.sum();
-      histogram_delta_.addSum(sum - seen.sum);
+      sum_delta += sum - seen.sum;
       seen.sum = sum;
     }
-    // A torn read can see a sum move before its buckets: keep the sum, the buckets follow.
-    if (histogram_delta_.empty()) {
-      totals_.histograms[i].addSum(histogram_delta_.sum());
-    } else {
-      totals_.histograms[i].merge(histogram_delta_);
+    if (!changed) continue;
+    changed_buckets_.clear();
+    for (uint32_t w = 0; w < kGroupWords; ++w) {
+      for (uint64_t bits = changed_groups_[w]; bits != 0; bits &= bits - 1) {
+        const uint32_t g = w * 64 + static_cast<uint32_t>(std::countr_zero(bits));
+        for (uint32_t b = g * kGroupSize; b < (g + 1) * kGroupSize; ++b) {
+          if (bucket_deltas_[b] != 0) {
+            changed_buckets_.push_back({b, bucket_deltas_[b]});
+            bucket_deltas_[b] = 0;
+          }
+        }
+      }
+      changed_groups_[w] = 0;
     }
-    windows_.addHistogram(id, histogram_delta_);
-    histogram_delta_.clear();
+    // A torn read can see the sum move before its buckets: the sum is kept, the buckets follow
+    // on the next fold.
+    Histogram& total = totals_.histograms[i];
+    for (const BucketDelta& b : changed_buckets_)
+      total.addBucketCount(b.index, b.count);
+    total.addSum(sum_delta);
+    windows_.addHistogram(id, changed_buckets_, sum_delta);
   }
 }
 

@@ -70,7 +70,9 @@ class Aggregator {
   WindowStore windows_;
   // Scratch reused across folds, so that a steady fold does not allocate.
   std::vector<uint64_t> counter_deltas_;
-  Histogram histogram_delta_;
+  std::vector<uint64_t> bucket_deltas_;   // dense, all zero between series
+  std::vector<uint64_t> changed_groups_;  // bitmap over ShardHistogram groups
+  std::vector<BucketDelta> changed_buckets_;
 };
 
 }  // namespace tidegate::metrics

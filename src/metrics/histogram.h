@@ -17,6 +17,12 @@ struct HistogramBucket {
   uint64_t count;
 };
 
+// A bucket's count, or its change over a second: how folds and windows pass buckets around.
+struct BucketDelta {
+  uint32_t index;
+  uint64_t count;
+};
+
 class Histogram {
  public:
   // Layout. Values below 128 get a bucket each; every power of two above is split into 64

@@ -105,22 +105,30 @@ void WindowStore::setGauge(GaugeId id, double value) {
 }
 
 void WindowStore::addHistogram(HistogramId id, const Histogram& delta) {
+  std::vector<BucketDelta> buckets;
+  delta.forEachBucket([&](const HistogramBucket& b) { buckets.push_back({b.index, b.count}); });
+  addHistogram(id, buckets, delta.sum());
+}
+
+void WindowStore::addHistogram(HistogramId id, std::span<const BucketDelta> buckets, uint64_t sum) {
   if (!started_ || id.index >= histogram_born_.size()) return;
   HistogramSlot& slot = histograms_[size_t{id.index} * kSeconds + slotOf(last_second_)];
-  slot.sum += delta.sum();
-  if (delta.empty()) return;
+  slot.sum += sum;
+  if (buckets.empty()) return;
   auto clamp32 = [](uint64_t n) {
     return static_cast<uint32_t>(std::min<uint64_t>(n, std::numeric_limits<uint32_t>::max()));
   };
+  uint64_t count = 0;
   if (slot.buckets.empty()) {
-    delta.forEachBucket([&](const HistogramBucket& b) {
+    for (const BucketDelta& b : buckets) {
       slot.buckets.push_back({b.index, clamp32(b.count)});
-    });
+      count += b.count;
+    }
   } else {  // a second folded twice: merge two ascending lists
     std::vector<BucketCount> merged;
-    merged.reserve(slot.buckets.size() + 64);
+    merged.reserve(slot.buckets.size() + buckets.size());
     size_t i = 0;
-    delta.forEachBucket([&](const HistogramBucket& b) {
+    for (const BucketDelta& b : buckets) {
       while (i < slot.buckets.size() && slot.buckets[i].index < b.index) {
         merged.push_back(slot.buckets[i++]);
       }
@@ -129,11 +137,13 @@ void WindowStore::addHistogram(HistogramId id, const Histogram& delta) {
       } else {
         merged.push_back({b.index, clamp32(b.count)});
       }
-    });
-    merged.insert(merged.end(), slot.buckets.begin() + i, slot.buckets.end());
+      count += b.count;
+    }
+    merged.insert(merged.end(), slot.buckets.begin() + static_cast<std::ptrdiff_t>(i),
+                  slot.buckets.end());
     slot.buckets.swap(merged);
   }
-  slot.count += delta.count();
+  slot.count += count;
 }
 
 std::optional<double> WindowStore::query(SeriesRef series, Agg agg,

@@ -52,6 +52,8 @@ class WindowStore {
   void beginSecond(int64_t second, const ShardLayout& layout);
   void addCounter(CounterId id, uint64_t delta);
   void setGauge(GaugeId id, double value);  // NaN: no sample this second
+  // `buckets`: non-empty buckets in ascending index order; `sum`: of the values they count.
+  void addHistogram(HistogramId id, std::span<const BucketDelta> buckets, uint64_t sum);
   void addHistogram(HistogramId id, const Histogram& delta);
 
   // --- Queries ---
