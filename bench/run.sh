@@ -18,6 +18,7 @@ usage: bench/run.sh [options]
   --open-fraction F   open-loop rate as a fraction of nginx's closed-loop median (default 0.6)
   --open-duration S   seconds of the open-loop run per target (default 10)
   --open-calls K      requests per httperf connection (default 10)
+  --open-rate R       open-loop rate in req/s, instead of --open-fraction of nginx's
   --idle-conns N      idle keep-alive connections for the memory test (default 10000)
   --targets LIST      comma-separated subset of direct,tidegate,nginx,haproxy (default all)
   --skip-open         no open-loop run
@@ -36,7 +37,7 @@ EOF
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ROUNDS=3 DURATION=10 CONNECTIONS=50 THREADS=1 WARMUP=3 BALANCE=least_request
-OPEN_FRACTION=0.6 OPEN_DURATION=10 OPEN_CALLS=10 IDLE_CONNS=10000
+OPEN_FRACTION=0.6 OPEN_DURATION=10 OPEN_CALLS=10 OPEN_RATE="" IDLE_CONNS=10000
 TARGETS=direct,tidegate,nginx,haproxy
 SKIP_OPEN=0 SKIP_MEMORY=0 WRITE_DOC=1 KEEP="" BUILD="$ROOT/build/release"
 SERVER_CPU=0 CLIENT_CPU=1 NICE=0
@@ -53,6 +54,7 @@ while [[ $# -gt 0 ]]; do
     --open-fraction) OPEN_FRACTION=$2; shift 2 ;;
     --open-duration) OPEN_DURATION=$2; shift 2 ;;
     --open-calls) OPEN_CALLS=$2; shift 2 ;;
+    --open-rate) OPEN_RATE=$2; shift 2 ;;
     --idle-conns) IDLE_CONNS=$2; shift 2 ;;
     --targets) TARGETS=$2; shift 2 ;;
     --skip-open) SKIP_OPEN=1; shift ;;
@@ -338,7 +340,10 @@ log "closed loop: $FOREIGN_TEXT"
 # open loop
 
 if [[ $SKIP_OPEN == 0 ]]; then
-  if has_target nginx; then
+  if [[ -n $OPEN_RATE ]]; then
+    base=$OPEN_RATE OPEN_FRACTION=1
+    base_name="--open-rate"
+  elif has_target nginx; then
     base=$(python3 "$ROOT/bench/report.py" median-rps "$RAW" nginx)
     base_name=nginx
   else
@@ -351,10 +356,12 @@ if [[ $SKIP_OPEN == 0 ]]; then
   num_conns=$((conn_rate * OPEN_DURATION))
   printf 'open_fraction\t%s\nopen_rate\t%s\nopen_conn_rate\t%s\nopen_calls\t%s\nopen_duration\t%s\nopen_base\t%s\n' \
     "$OPEN_FRACTION" "$open_rate" "$conn_rate" "$OPEN_CALLS" "$OPEN_DURATION" "$base_name" >>"$RAW/meta.tsv"
+  # No --hog: with it httperf binds local ports itself and can spin for minutes once earlier
+  # runs have left many of them in TIME_WAIT; the kernel's own choice reuses them on loopback.
   for t in "${TARGET_LIST[@]}"; do
     log "open loop: $t at $open_rate req/s ($conn_rate connections/s × $OPEN_CALLS requests, $OPEN_DURATION s)"
     foreign_mark OPEN_MARK
-    nice -n "$NICE" taskset -c "$CLIENT_CPU" timeout $((OPEN_DURATION * 3 + 30)) httperf --hog --server 127.0.0.1 \
+    nice -n "$NICE" taskset -c "$CLIENT_CPU" timeout $((OPEN_DURATION * 3 + 30)) httperf --server 127.0.0.1 \
       --port "${PORT[$t]}" --uri / --rate "$conn_rate" --num-conns "$num_conns" \
       --num-calls "$OPEN_CALLS" --timeout 5 >"$RAW/open/$t.httperf" 2>"$WORK/logs/httperf-$t.err" || true
     foreign_since OPEN_MARK
