@@ -37,7 +37,7 @@ class Histogram {
 
   static constexpr uint32_t bucketIndex(uint64_t value) {
     if (value > kMaxTrackable) value = kMaxTrackable;
-    if (value < 2 * kSubBucketCount) return static_cast<uint32_t>(value);
+    if (value < uint64_t{2} * kSubBucketCount) return static_cast<uint32_t>(value);
     const uint32_t shift = 63 - static_cast<uint32_t>(std::countl_zero(value)) - kSubBucketBits;
     return shift * kSubBucketCount + static_cast<uint32_t>(value >> shift);
   }

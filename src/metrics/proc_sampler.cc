@@ -4,14 +4,22 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <system_error>
 
 namespace tidegate::metrics {
+namespace {
+
+// strerror() is not thread-safe; the error category's message is.
+std::string errnoText(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
+
+}  // namespace
 
 Result<std::string> readProcFile(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return Error(ErrorSource::kInternal, path + ": " + std::strerror(errno));
+    return Error(ErrorSource::kInternal, path + ": " + errnoText(errno));
   }
   std::string content;
   char buf[4096];
@@ -24,7 +32,7 @@ Result<std::string> readProcFile(const std::string& path) {
     } else if (errno != EINTR) {
       const int err = errno;
       ::close(fd);
-      return Error(ErrorSource::kInternal, path + ": " + std::strerror(err));
+      return Error(ErrorSource::kInternal, path + ": " + errnoText(err));
     }
   }
   ::close(fd);

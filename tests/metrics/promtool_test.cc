@@ -12,6 +12,7 @@
 #include <string>
 
 #include "metrics/aggregator.h"
+#include "metrics/host_metrics.h"
 #include "metrics/prometheus.h"
 #include "metrics/request_metrics.h"
 
@@ -57,6 +58,11 @@ TEST(Promtool, GatewayExpositionPassesCheckMetrics) {
   custom.label_names = {"shop"};
   const CounterId checkouts{registry.series(*registry.declare(custom), {"eu"})->index};
 
+  auto host = HostMetrics::declare(registry);
+  ASSERT_TRUE(host.ok());
+  auto process = host->process("pool", "127.0.0.1:9001");
+  ASSERT_TRUE(process.ok());
+
   auto worker = std::make_shared<MetricShard>();
   worker->reserve(registry.layout());
   ManualClock clock;
@@ -71,6 +77,14 @@ TEST(Promtool, GatewayExpositionPassesCheckMetrics) {
   connectionOpened(*worker, *m);
   worker->set(pool->replicas, 2);
   worker->add(checkouts, 3);
+  HostSample sample;
+  sample.cpu_utilization = 0.4;
+  sample.memory_total_bytes = 8ull << 30;
+  sample.memory_available_bytes = 5ull << 30;
+  sample.net_rx_bytes_per_second = 12345.5;
+  sample.net_tx_bytes_per_second = 0;
+  host->publish(*worker, sample);
+  HostMetrics::publish(*worker, *process, ProcessSample{0.25, 50ull << 20});
   aggregator.fold();
 
   const std::string text = renderPrometheus(registry, aggregator.totals());
