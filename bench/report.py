@@ -92,15 +92,23 @@ def parse_httperf(text):
 
 
 def read_foreign(path):
-    """(server CPU %, client CPU %) that other processes took, as written by run.sh."""
+    """(others on the server CPU, others on the client CPU, servers' own share, load tool's own
+    share), in % of one CPU, as written by run.sh."""
     if not path.exists():
         return None
-    server, client = path.read_text().split()
-    return int(server), int(client)
+    values = [int(v) for v in path.read_text().split()]
+    return tuple(values + [None] * (4 - len(values)))
 
 
 def fmt_foreign(f):
     return f"{f[0]}% / {f[1]}%" if f else "?"
+
+
+def fmt_cpu(f):
+    """servers' CPU + others' on the server CPU | load tool's + others' on the client CPU"""
+    if not f or f[2] is None:
+        return fmt_foreign(f)
+    return f"{f[2]}+{f[0]}% / {f[3]}+{f[1]}%"
 
 
 def read_meta(raw):
@@ -200,12 +208,12 @@ def closed_tables(raw, meta):
     for t in TARGETS:
         if t in runs:
             cells = [f"{fmt_rps(r['rps'])} ({fmt_ms(r['p99'])}"
-                     + (f"; {fmt_foreign(r['foreign'])}" if r.get("foreign") else "") + ")"
+                     + (f"; {fmt_cpu(r['foreign'])}" if r.get("foreign") else "") + ")"
                      for r in runs[t]]
             per_round.append(f"| {t} | " + " | ".join(cells) + " |")
     text = (table + "\n\n" + "\n".join(verdict) +
-            "\n\nEvery round: req/s (p99 ms; the share of the server CPU / of the client CPU that "
-            "other processes took meanwhile):\n\n" + "\n".join(per_round))
+            "\n\nEvery round: req/s (p99 ms; CPU use in % of one CPU: the servers' + other "
+            "processes' on the server CPU / wrk's + other processes' on the client CPU):\n\n" + "\n".join(per_round))
     return text, s
 
 
@@ -222,13 +230,13 @@ def open_table(raw, meta):
     lines = [
         f"| target | offered req/s | achieved req/s | reply time avg ms | "
         f"connection of {calls} requests: median / avg / max ms | non-2xx | errors "
-        f"| others on server / client CPU |",
+        f"| CPU: servers + others / httperf + others |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for t, x, foreign in rows:
         if x is None:
             lines.append(f"| {t} | {meta.get('open_rate', '?')} | no result (httperf did not "
-                         f"finish in time) | | | | | {fmt_foreign(foreign)} |")
+                         f"finish in time) | | | | | {fmt_cpu(foreign)} |")
             continue
         # httperf prints times with one decimal (0.1 ms): keep them as printed.
         lines.append(
@@ -236,7 +244,7 @@ def open_table(raw, meta):
             f"| {x['reply_ms']:.1f} "
             f"| {x['conn_median_ms'] or 0:.1f} / {x['conn_avg_ms'] or 0:.1f} / "
             f"{x['conn_max_ms'] or 0:.1f} "
-            f"| {int(x['non2xx'])} | {int(x['errors'] or 0)} | {fmt_foreign(foreign)} |")
+            f"| {int(x['non2xx'])} | {int(x['errors'] or 0)} | {fmt_cpu(foreign)} |")
     return "\n".join(lines)
 
 
@@ -275,8 +283,8 @@ def memory_table(raw, meta):
 
 def environment(meta):
     return "\n".join([
-        f"- Date: {meta.get('date', '?')}; {meta.get('tidegate_version', '?')} at "
-        f"`{meta.get('commit', '?')}`",
+        f"- Date: {meta.get('date', '?')}; {meta.get('tidegate_version', '?')} (binary built "
+        f"{meta.get('tidegate_built', '?')}), tree at `{meta.get('commit', '?')}`",
         f"- Command: `{meta.get('command', '?')}`",
         f"- Machine: {meta.get('nproc', '?')} cores ({meta.get('cpu', '?')}), "
         f"{meta.get('mem', '?')}, Linux {meta.get('kernel', '?')}",
@@ -319,8 +327,14 @@ def method(meta):
         f"histogram bins), average and maximum of whole connections, no per-request percentiles; Debian packages no open-loop HTTP/1.1 load "
         f"generator that has them (no wrk2, no vegeta). httperf busy-polls, so its own CPU "
         f"use says nothing about its headroom; it kept to the offered rate when the achieved "
-        f"rate matches it. Below saturation the servers' CPU has idle time, which other "
-        f"processes may use: the last column matters in the closed loop, much less here.",
+        f"rate matches it.",
+        "- CPU accounting, for every run: each CPU's user+system time from `/proc/stat` minus "
+        "that of run.sh's own processes on it (the servers from `/proc/PID/stat`, the load "
+        "tool from bash's `times`) is what other processes (a build, kernel threads) took. "
+        "In the closed loop the servers should have the server CPU to themselves; when wrk "
+        "uses all of the client CPU (direct), the load tool, not the backend, may be the "
+        "limit. Idle time (the client CPU while wrk waits, the servers' below saturation in "
+        "the open loop) that other processes take costs only wake-up latency.",
     ]) + "\n"
 
 

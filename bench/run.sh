@@ -253,19 +253,22 @@ foreign_mark() {  # NAME: remember the counters now
   mark=("$(cpu_ticks "$SERVER_CPU")" "$(cpu_ticks "$CLIENT_CPU")" "$SERVER_TICKS" "$CLIENT_TICKS"
         "$EPOCHREALTIME")
 }
-# NAME: sets FOREIGN to "S C", the share of the server CPU and of the client CPU (in %) that
-# other processes took since foreign_mark NAME, and FOREIGN_TEXT to a sentence about it.
+# NAME: sets FOREIGN to "S C OS OC": the share (in % of one CPU) of the server CPU and of the
+# client CPU that other processes took since foreign_mark NAME, then the servers' own share
+# of the server CPU and the load tool's of the client CPU; FOREIGN_TEXT says it in words.
 foreign_since() {
   local -n mark=$1
   server_ticks
   client_ticks
-  FOREIGN=$(awk -v ds=$(($(cpu_ticks "$SERVER_CPU") - mark[0] - SERVER_TICKS + mark[2])) \
-      -v dc=$(($(cpu_ticks "$CLIENT_CPU") - mark[1] - CLIENT_TICKS + mark[3])) \
+  FOREIGN=$(awk -v ms=$(($(cpu_ticks "$SERVER_CPU") - mark[0])) -v os=$((SERVER_TICKS - mark[2])) \
+      -v mc=$(($(cpu_ticks "$CLIENT_CPU") - mark[1])) -v oc=$((CLIENT_TICKS - mark[3])) \
       -v t0="${mark[4]}" -v t1="$EPOCHREALTIME" -v tick="$TICK" 'BEGIN {
         wall = t1 - t0; if (wall <= 0) wall = 1
-        s = 100 * ds / tick / wall; c = 100 * dc / tick / wall
-        printf "%.0f %.0f", (s < 0 ? 0 : s), (c < 0 ? 0 : c) }')
-  FOREIGN_TEXT="other processes took ${FOREIGN% *}% of the server CPU and ${FOREIGN#* }% of the client CPU"
+        k = 100 / tick / wall
+        s = (ms - os) * k; c = (mc - oc) * k
+        printf "%.0f %.0f %.0f %.0f", (s < 0 ? 0 : s), (c < 0 ? 0 : c), os * k, oc * k }')
+  local f=($FOREIGN)
+  FOREIGN_TEXT="CPU: servers ${f[2]}%, others ${f[0]}% of the server CPU; load tool ${f[3]}%, others ${f[1]}% of the client CPU"
 }
 {
   printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -276,6 +279,7 @@ foreign_since() {
   printf 'mem\t%s\n' "$(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo)"
   printf 'kernel\t%s\n' "$(uname -r)"
   printf 'tidegate_version\t%s\n' "$("$TIDEGATE" version 2>&1 | head -1)"
+  printf 'tidegate_built\t%s\n' "$(date -u -r "$TIDEGATE" '+%Y-%m-%d %H:%M UTC')"
   printf 'nginx_version\t%s\n' "$(nginx -v 2>&1 | head -1)"
   printf 'haproxy_version\t%s\n' "$(haproxy -v 2>&1 | head -1 | cut -d' ' -f1-3)"
   printf 'wrk_version\t%s\n' "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
@@ -334,7 +338,7 @@ done
 
 foreign_since CLOSED_MARK
 printf 'foreign_closed\t%s\n' "$FOREIGN" >>"$RAW/meta.tsv"
-log "closed loop: $FOREIGN_TEXT"
+log "closed loop, $FOREIGN_TEXT"
 
 # --------------------------------------------------------------------------------------------
 # open loop
