@@ -96,10 +96,20 @@ void Aggregator::foldHistograms(uint32_t count) {
     bucket_deltas_.assign(Histogram::kBucketCount, 0);
     changed_groups_.assign(kGroupWords, 0);
   }
+  uint32_t moved[ShardHistogram::kGroupCount];
   for (uint32_t i = 0; i < count; ++i) {
     const HistogramId id{i};
     uint64_t sum_delta = 0;
     bool changed = false;
+    // The shards' histograms are cold (written on other cores): ask for the next series' early.
+    if (i + 1 < count) {
+      for (const ShardCursor& c : shards_) {
+        if (i + 1 < c.shard->capacity().histograms) {
+          c.shard->histogram(HistogramId{i + 1}).prefetchHeader();
+          __builtin_prefetch(&c.histograms[i + 1]);
+        }
+      }
+    }
     for (ShardCursor& c : shards_) {
       if (i >= c.shard->capacity().histograms) continue;
       const ShardHistogram& h = c.shard->histogram(id);
@@ -108,20 +118,33 @@ void Aggregator::foldHistograms(uint32_t count) {
       if (recorded == seen.count) continue;
       seen.count = recorded;
       changed = true;
-      if (seen.buckets.empty()) {
+      if (seen.lines.empty()) {
         seen.groups.assign(ShardHistogram::kGroupCount, 0);
-        seen.buckets.assign(Histogram::kBucketCount, 0);
+        seen.lines.resize(ShardHistogram::kGroupCount, HistogramCursor::GroupLine{});
       }
+      // First list the groups that moved (no branches, so the loads overlap), then fetch all
+      // their bucket lines at once, then read them.
       const uint32_t high = std::min(h.highestIndex(), Histogram::kBucketCount - 1) / kGroupSize;
+      uint32_t n = 0;
       for (uint32_t g = h.lowestIndex() / kGroupSize; g <= high; ++g) {
         const uint32_t in_group = h.group(g);
-        if (in_group == seen.groups[g]) continue;
+        moved[n] = g;
+        n += in_group != seen.groups[g] ? 1 : 0;
         seen.groups[g] = in_group;
+      }
+      for (uint32_t k = 0; k < n; ++k) {
+        h.prefetchGroup(moved[k]);
+        __builtin_prefetch(&seen.lines[moved[k]]);
+      }
+      for (uint32_t k = 0; k < n; ++k) {
+        const uint32_t g = moved[k];
         changed_groups_[g / 64] |= uint64_t{1} << (g % 64);
-        for (uint32_t b = g * kGroupSize; b < (g + 1) * kGroupSize; ++b) {
+        uint32_t* before = seen.lines[g].buckets;
+        for (uint32_t j = 0; j < kGroupSize; ++j) {
+          const uint32_t b = g * kGroupSize + j;
           const uint32_t now = h.bucket(b);
-          bucket_deltas_[b] += static_cast<uint32_t>(now - seen.buckets[b]);
-          seen.buckets[b] = now;
+          bucket_deltas_[b] += static_cast<uint32_t>(now - before[j]);
+          before[j] = now;
         }
       }
       const uint64_t sum = h.sum();

@@ -47,8 +47,13 @@ class Aggregator {
   struct HistogramCursor {
     uint64_t count = 0;
     uint64_t sum = 0;
-    std::vector<uint32_t> groups;   // wrapping, as in ShardHistogram; allocated on first use
-    std::vector<uint32_t> buckets;  // likewise
+    // What the fold saw last, wrapping as in ShardHistogram; allocated on first use. One
+    // cache line per group, like the shard's.
+    struct alignas(64) GroupLine {
+      uint32_t buckets[ShardHistogram::kGroupSize];
+    };
+    std::vector<uint32_t> groups;
+    std::vector<GroupLine> lines;
   };
   struct ShardCursor {
     std::shared_ptr<const MetricShard> shard;
