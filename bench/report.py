@@ -123,7 +123,11 @@ def read_meta(raw):
 
 def closed_foreign(meta):
     f = meta.get("foreign_closed", "").split()
-    return f"{f[0]}% of the server CPU and {f[1]}%" if len(f) == 2 else "? of the server CPU and ?"
+    if len(f) < 2:
+        return "? of the server CPU and ?"
+    if len(f) >= 4:
+        return (f"{f[0]}% of the server CPU (the servers {f[2]}%) and {f[1]}% (wrk {f[3]}%)")
+    return f"{f[0]}% of the server CPU and {f[1]}%"
 
 
 def closed_loop(raw):
@@ -211,6 +215,13 @@ def closed_tables(raw, meta):
                      + (f"; {fmt_cpu(r['foreign'])}" if r.get("foreign") else "") + ")"
                      for r in runs[t]]
             per_round.append(f"| {t} | " + " | ".join(cells) + " |")
+    direct_wrk = [r["foreign"][3] for r in runs.get("direct", [])
+                  if r.get("foreign") and r["foreign"][3] is not None]
+    if direct_wrk and statistics.median(direct_wrk) >= 85:
+        verdict.append(
+            f"- In the direct runs wrk used {statistics.median(direct_wrk):.0f}% of its CPU: "
+            f"there the load tool is (at least partly) the limit, so the ratios to direct are "
+            f"upper bounds. The proxies' runs left wrk idle time, so they are not.")
     text = (table + "\n\n" + "\n".join(verdict) +
             "\n\nEvery round: req/s (p99 ms; CPU use in % of one CPU: the servers' + other "
             "processes' on the server CPU / wrk's + other processes' on the client CPU):\n\n" + "\n".join(per_round))
@@ -230,13 +241,17 @@ def open_table(raw, meta):
     lines = [
         f"| target | offered req/s | achieved req/s | reply time avg ms | "
         f"connection of {calls} requests: median / avg / max ms | non-2xx | errors "
-        f"| CPU: servers + others / httperf + others |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"| CPU: servers + others / httperf + others | proxy CPU µs per request |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    # The proxy's own CPU per request: the servers' CPU less that of the backends alone at the
+    # same rate (the direct run), over the achieved rate. Steadier than closed-loop req/s.
+    direct = next((x for t, x, f in rows if t == "direct" and x and f and f[2] is not None), None)
+    direct_cpu = next((f[2] for t, x, f in rows if t == "direct" and f), None)
     for t, x, foreign in rows:
         if x is None:
             lines.append(f"| {t} | {meta.get('open_rate', '?')} | no result (httperf did not "
-                         f"finish in time) | | | | | {fmt_cpu(foreign)} |")
+                         f"finish in time) | | | | | {fmt_cpu(foreign)} | |")
             continue
         # httperf prints times with one decimal (0.1 ms): keep them as printed.
         lines.append(
@@ -244,8 +259,16 @@ def open_table(raw, meta):
             f"| {x['reply_ms']:.1f} "
             f"| {x['conn_median_ms'] or 0:.1f} / {x['conn_avg_ms'] or 0:.1f} / "
             f"{x['conn_max_ms'] or 0:.1f} "
-            f"| {int(x['non2xx'])} | {int(x['errors'] or 0)} | {fmt_cpu(foreign)} |")
+            f"| {int(x['non2xx'])} | {int(x['errors'] or 0)} | {fmt_cpu(foreign)} "
+            f"| {proxy_us(t, x, foreign, direct, direct_cpu)} |")
     return "\n".join(lines)
+
+
+def proxy_us(target, x, foreign, direct, direct_cpu):
+    if target == "direct" or not direct or not foreign or foreign[2] is None:
+        return "–"
+    share = (foreign[2] - direct_cpu) / 100  # of one CPU
+    return f"{share / x['request_rate'] * 1e6:.1f}"
 
 
 def memory_table(raw, meta):
@@ -259,14 +282,17 @@ def memory_table(raw, meta):
     n = int(meta.get("idle_conns", "10000"))
     lines = [
         f"| server | idle RSS MB (just started) | RSS MB before | RSS MB with {n:,} idle "
-        f"keep-alive connections | per connection KB | connections held / still open |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"keep-alive connections | per connection KB | connections held / still open "
+        f"| kept per request in flight KB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
+    window = int(meta.get("window", "100"))
     for t, x in rows:
         lines.append(
             f"| {t} | {x['rss_start_kb'] / 1024:.1f} | {x['rss_before_kb'] / 1024:.1f} "
             f"| {x['rss_after_kb'] / 1024:.1f} | {x['per_conn_bytes'] / 1024:.2f} "
-            f"| {x['ok']:,} / {x['alive_at_end']:,} |")
+            f"| {x['ok']:,} / {x['alive_at_end']:,} "
+            f"| {(x['rss_before_kb'] - x['rss_start_kb']) / window:.0f} |")
     tg = dict(rows).get("tidegate")
     if tg:
         idle_ok = tg["rss_start_kb"] <= 15 * 1024
@@ -304,15 +330,19 @@ def method(meta):
         f"added latency). Every server (backends and proxy, one worker/thread each) is pinned "
         f"to CPU {sc} with `taskset`, wrk and httperf to CPU {cc}, so the load tool never takes "
         f"CPU from the servers. Loopback only."
-        + (f" Servers and load tools ran at nice {meta['nice']}, so that other processes "
-           f"on the machine take less from them." if meta.get("nice", "0") != "0" else ""),
+        + (f" Servers and load tools ran at nice {meta['nice']} (and so did the script's "
+           f"scheduler autogroup), so that other processes on the machine take less from "
+           f"them." if meta.get("nice", "0") != "0" else ""),
         f"- **direct** = wrk against one backend. **tidegate** (`workers: 1`, "
         f"`balance: {meta.get('balance', '?')}`, `keepalive: {{ max_idle: 64 }}`), **nginx** "
         f"(`worker_processes 1`, `upstream {{ keepalive 64; }}`, `proxy_http_version 1.1`, "
         f"`Connection \"\"`, default round robin) and **haproxy** (`nbthread 1`, "
         f"`balance leastconn`, `http-reuse always`, `option http-keep-alive`) in front of both "
         f"backends. Access logs off everywhere; nginx and haproxy are told to add "
-        f"`X-Forwarded-For` because tidegate always does. Configs: `bench/peers/`.",
+        f"`X-Forwarded-For` because tidegate always does. Configs: `bench/peers/`. The "
+        f"backends are `tidegate-echo`, much faster than the nginx backends of the design "
+        f"brief's budget table, so ratios to direct come out smaller than there: compare "
+        f"the proxies with one another, not these ratios with the brief's.",
         f"- Closed loop: `wrk -t{t} -c{c} -d{d}s --latency`, {r} round(s) after a "
         f"{meta.get('warmup', '?')} s warm-up of each target. In a round the targets run one "
         f"after the other, and the starting target rotates from round to round. req/s is the "
@@ -327,7 +357,9 @@ def method(meta):
         f"histogram bins), average and maximum of whole connections, no per-request percentiles; Debian packages no open-loop HTTP/1.1 load "
         f"generator that has them (no wrk2, no vegeta). httperf busy-polls, so its own CPU "
         f"use says nothing about its headroom; it kept to the offered rate when the achieved "
-        f"rate matches it.",
+        f"rate matches it. \"Proxy CPU per request\" is the server CPU's use by the servers "
+        f"less the backends' alone at the same rate (the direct run), over the rate: the "
+        f"proxy's own cost, steadier from run to run than closed-loop req/s.",
         "- CPU accounting, for every run: each CPU's user+system time from `/proc/stat` minus "
         "that of run.sh's own processes on it (the servers from `/proc/PID/stat`, the load "
         "tool from bash's `times`) is what other processes (a build, kernel threads) took. "
@@ -351,6 +383,9 @@ def memory_method(meta):
         f"({w} in flight at once), each sends one GET and reads the whole response and then "
         f"stays idle; RSS is read again {meta.get('settle', '2')} s later. Per connection = "
         f"(after − before) / connections held. Kernel socket buffers are not part of RSS.",
+        f"- \"Kept per request in flight\" = (RSS before − idle RSS) / {w}: what the "
+        f"server still holds after {w} concurrent requests (buffers, free lists, upstream "
+        f"connections).",
         "- haproxy 2.6 will not start unless 2 × maxconn + 14 fds fit in its open-file "
         "limit; where the hard limit is 20,000 (as here) it holds at most 9,800 connections.",
     ]) + "\n"
