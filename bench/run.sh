@@ -257,6 +257,7 @@ foreign_mark() {  # NAME: remember the counters now
 # client CPU that other processes took since foreign_mark NAME, then the servers' own share
 # of the server CPU and the load tool's of the client CPU; FOREIGN_TEXT says it in words.
 foreign_since() {
+  # shellcheck disable=SC2178  # a nameref to the array that foreign_mark filled
   local -n mark=$1
   server_ticks
   client_ticks
@@ -267,7 +268,8 @@ foreign_since() {
         k = 100 / tick / wall
         s = (ms - os) * k; c = (mc - oc) * k
         printf "%.0f %.0f %.0f %.0f", (s < 0 ? 0 : s), (c < 0 ? 0 : c), os * k, oc * k }')
-  local f=($FOREIGN)
+  local f
+  read -r -a f <<<"$FOREIGN"
   FOREIGN_TEXT="CPU: servers ${f[2]}%, others ${f[0]}% of the server CPU; load tool ${f[3]}%, others ${f[1]}% of the client CPU"
 }
 {
