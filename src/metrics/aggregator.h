@@ -3,8 +3,9 @@
 // cumulative totals (what /metrics shows) and per-second deltas (the WindowStore's rings).
 // Control thread only; workers keep recording into their shards while it reads them.
 //
-// Shard cells only grow; the fold remembers what it saw in each shard last time and takes the
-// difference, so a torn read is made good by the next fold and nothing is counted twice.
+// Shard cells only grow (histogram buckets modulo 2^32); the fold remembers what it saw in each
+// shard last time and takes the difference, so a torn read is made good by the next fold and
+// nothing is counted twice.
 
 #include <chrono>
 #include <cstdint>
@@ -31,8 +32,9 @@ class Aggregator {
   // Both must outlive the Aggregator.
   Aggregator(const SeriesRegistry& registry, const Clock& clock);
 
-  // Adds a shard to fold (a worker's, or the control thread's own for gauges it sets). The
-  // shard must outlive the Aggregator or be removed first.
+  // Adds a shard to fold: a worker's, or the control thread's own for the gauges it sets. Call
+  // before the worker starts; the Aggregator shares ownership, and shards are never removed
+  // (a worker lives as long as the process).
   void addShard(std::shared_ptr<const MetricShard> shard);
 
   // Reads every shard once and files the changes under the current second of the clock.
