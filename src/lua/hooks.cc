@@ -48,7 +48,7 @@ int balanceBuiltin(lua_State* L) {
   const auto* script = static_cast<const Script*>(lua_touserdata(L, 3));
   LuaVm& vm = LuaVm::from(L);
   lua_settop(L, 1);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, vm.requestRef());
+  lua_rawgeti(L, LUA_REGISTRYINDEX, script->requestRef());
   vm.backends().pushArray(L, set);
   lua_call(L, 2, 1);
   if (lua_isnil(L, -1)) {
@@ -66,13 +66,15 @@ int balanceBuiltin(lua_State* L) {
   return 1;
 }
 
-// Args: the on_log function. Fills the reused timing table, then calls on_log(req, resp, t).
+// Args: the on_log function, the Script*. Fills the reused timing table, then calls
+// on_log(req, resp, timing).
 int onLogBuiltin(lua_State* L) {
   LuaVm& vm = LuaVm::from(L);
+  const auto* script = static_cast<const Script*>(lua_touserdata(L, 2));
   const LogTimings& t = *vm.callState().timings;
   lua_settop(L, 1);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, vm.requestRef());
-  lua_rawgeti(L, LUA_REGISTRYINDEX, vm.responseRef());
+  lua_rawgeti(L, LUA_REGISTRYINDEX, script->requestRef());
+  lua_rawgeti(L, LUA_REGISTRYINDEX, script->responseRef());
   lua_rawgeti(L, LUA_REGISTRYINDEX, vm.timingRef());
   const int table = lua_gettop(L);
   auto set = [&](const char* name, double ms) {
@@ -98,7 +100,7 @@ HookOutcome runOnRequest(const Script& script, RequestContext& req) {
   lua_State* L = vm.state();
   CallScope scope(vm, Phase::kOnRequest, &req, nullptr);
   lua_rawgeti(L, LUA_REGISTRYINDEX, script.ref(Hook::kOnRequest));
-  lua_rawgeti(L, LUA_REGISTRYINDEX, vm.requestRef());
+  lua_rawgeti(L, LUA_REGISTRYINDEX, script.requestRef());
   const int status = vm.protectedCall(1, 0, outcome.error);
   if (status != 0) {
     countFailure(script, Hook::kOnRequest, status, outcome.error);
@@ -138,8 +140,8 @@ HookOutcome runOnResponse(const Script& script, RequestContext& req, ResponseCon
   lua_State* L = vm.state();
   CallScope scope(vm, Phase::kOnResponse, &req, &resp);
   lua_rawgeti(L, LUA_REGISTRYINDEX, script.ref(Hook::kOnResponse));
-  lua_rawgeti(L, LUA_REGISTRYINDEX, vm.requestRef());
-  lua_rawgeti(L, LUA_REGISTRYINDEX, vm.responseRef());
+  lua_rawgeti(L, LUA_REGISTRYINDEX, script.requestRef());
+  lua_rawgeti(L, LUA_REGISTRYINDEX, script.responseRef());
   const int status = vm.protectedCall(2, 0, outcome.error);
   if (status != 0) {
     countFailure(script, Hook::kOnResponse, status, outcome.error);
@@ -156,8 +158,9 @@ void runOnLog(const Script& script, RequestContext& req, ResponseContext& resp,
     CallScope scope(vm, Phase::kOnLog, &req, &resp, &timings);
     lua_rawgeti(L, LUA_REGISTRYINDEX, vm.builtinRef(Builtin::kOnLog));
     lua_rawgeti(L, LUA_REGISTRYINDEX, script.ref(Hook::kOnLog));
+    lua_pushlightuserdata(L, const_cast<Script*>(&script));
     std::string error;
-    const int status = vm.protectedCall(1, 0, error);
+    const int status = vm.protectedCall(2, 0, error);
     if (status != 0) countFailure(script, Hook::kOnLog, status, error);
   }
   finishRequest(vm, req);
@@ -165,10 +168,10 @@ void runOnLog(const Script& script, RequestContext& req, ResponseContext& resp,
 
 void finishRequest(LuaVm& vm, RequestContext& req) {
   HookRequestState& state = req.hookState();
-  if (state.var_ref != LUA_NOREF) {
-    luaL_unref(vm.state(), LUA_REGISTRYINDEX, state.var_ref);
-    state.var_ref = LUA_NOREF;
-  }
+  if (state.var_ref == LUA_NOREF) return;
+  const int ref = state.var_ref;
+  state.var_ref = LUA_NOREF;
+  vm.releaseVarTable(ref);
 }
 
 }  // namespace tidegate::lua

@@ -58,6 +58,48 @@ int modulesGc(lua_State* L) {
 
 void pushRequire(lua_State* L, int handle, int loaded);
 
+// Pushes a copy of `t` (raw fields and metatable); `depth` 2 also copies its table fields.
+void pushCopy(lua_State* L, int t, int depth) {
+  t = t < 0 && t > LUA_REGISTRYINDEX ? lua_gettop(L) + t + 1 : t;
+  lua_newtable(L);
+  const int copy = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, t) != 0) {
+    if (depth > 1 && lua_istable(L, -1)) {
+      pushCopy(L, lua_gettop(L), depth - 1);
+      lua_replace(L, -2);
+    }
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, copy);
+  }
+  if (lua_getmetatable(L, t)) lua_setmetatable(L, copy);
+}
+
+// Pushes a script's global table: a copy of the VM's globals, with private copies of the
+// library tables and of tg, so that a script assigning to them changes nothing for the others,
+// and so that a global lookup is one table access (no __index chain).
+void pushGlobalsCopy(lua_State* L) {
+  lua_newtable(L);
+  const int env = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, LUA_GLOBALSINDEX) != 0) {
+    if (lua_istable(L, -1) && lua_type(L, -2) == LUA_TSTRING) {
+      const char* name = lua_tostring(L, -2);
+      const bool is_tg = std::strcmp(name, "tg") == 0;
+      if (is_tg || std::strcmp(name, "_G") != 0) {
+        pushCopy(L, lua_gettop(L), is_tg ? 2 : 1);
+        lua_replace(L, -2);
+      }
+    }
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, env);
+  }
+  lua_pushvalue(L, env);
+  lua_setfield(L, env, "_G");
+}
+
 // require(name): a module from the script generation's directory, loaded once per script.
 int require(lua_State* L) {
   const std::string_view name = binding::checkView(L, 1);
@@ -99,9 +141,7 @@ int require(lua_State* L) {
   source.reset();
   const int chunk = lua_gettop(L);
   // The module's own environment, with the same `require` (same loaded table).
-  lua_newtable(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, LuaVm::from(L).envMetatableRef());
-  lua_setmetatable(L, -2);
+  pushGlobalsCopy(L);
   pushRequire(L, lua_upvalueindex(1), loaded);
   lua_setfield(L, -2, "require");
   lua_setfenv(L, chunk);
@@ -166,10 +206,20 @@ int loadModuleBuiltin(lua_State* L) {
   }
   lua_pushvalue(L, module);
   const int module_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  // The script's own req and resp objects (a script that breaks them breaks only itself).
+  LuaVm& vm = LuaVm::from(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, vm.requestTemplateRef());
+  pushCopy(L, -1, 1);
+  const int request_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, vm.responseTemplateRef());
+  pushCopy(L, -1, 1);
+  const int response_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushinteger(L, module_ref);
+  lua_pushinteger(L, request_ref);
+  lua_pushinteger(L, response_ref);
   for (int ref : refs)
     lua_pushinteger(L, ref);
-  return 1 + kHookCount;
+  return 3 + kHookCount;
 }
 
 const char* hookName(Hook hook) {
@@ -217,11 +267,8 @@ Result<std::shared_ptr<const ScriptSource>> ModuleSources::get(std::string_view 
 }
 
 void pushScriptEnvironment(lua_State* L, const std::shared_ptr<ModuleSources>& modules) {
-  lua_newtable(L);
+  pushGlobalsCopy(L);
   const int env = lua_gettop(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, LuaVm::from(L).envMetatableRef());
-  lua_setmetatable(L, env);
-
   auto* handle = static_cast<ModulesHandle*>(lua_newuserdata(L, sizeof(ModulesHandle)));
   handle->magic = kModulesMagic;
   new (&handle->modules) std::shared_ptr<ModuleSources>(modules);
@@ -256,17 +303,19 @@ Result<std::unique_ptr<Script>> Script::load(LuaVm& vm, std::shared_ptr<const Sc
   const Phase saved = call.phase;
   call.phase = Phase::kLoad;
   std::string error;
-  const int status = vm.protectedCall(3, 1 + kHookCount, error);
+  const int status = vm.protectedCall(3, 3 + kHookCount, error);
   call.phase = saved;
   if (status != 0) {
     if (status == LUA_ERRMEM) error = src.name() + ": " + error;
     return Error(ErrorSource::kScript, std::move(error));
   }
-  script->module_ref_ = static_cast<int>(lua_tointeger(L, -1 - kHookCount));
+  script->module_ref_ = static_cast<int>(lua_tointeger(L, -3 - kHookCount));
+  script->request_ref_ = static_cast<int>(lua_tointeger(L, -2 - kHookCount));
+  script->response_ref_ = static_cast<int>(lua_tointeger(L, -1 - kHookCount));
   for (int i = 0; i < kHookCount; ++i) {
     script->refs_[i] = static_cast<int>(lua_tointeger(L, -kHookCount + i));
   }
-  lua_pop(L, 1 + kHookCount);
+  lua_pop(L, 3 + kHookCount);
   return script;
 }
 

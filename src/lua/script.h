@@ -85,6 +85,8 @@ class Script {
   bool has(Hook hook) const { return refs_[static_cast<int>(hook)] != LUA_NOREF; }
   int ref(Hook hook) const { return refs_[static_cast<int>(hook)]; }
   int moduleRef() const { return module_ref_; }
+  int requestRef() const { return request_ref_; }    // this script's req object
+  int responseRef() const { return response_ref_; }  // this script's resp object
 
   ScriptCounters& counters() const { return counters_; }
   // Logs a hook failure, at most one line a second per script (the rest are counted).
@@ -97,14 +99,16 @@ class Script {
   LuaVm& vm_;
   std::shared_ptr<const ScriptSource> source_;
   int module_ref_ = LUA_NOREF;
+  int request_ref_ = LUA_NOREF;
+  int response_ref_ = LUA_NOREF;
   int refs_[kHookCount] = {LUA_NOREF, LUA_NOREF, LUA_NOREF, LUA_NOREF};
   mutable ScriptCounters counters_;
   mutable int64_t last_log_ms_ = -1'000'000;
   mutable uint64_t suppressed_ = 0;
 };
 
-// Pushes a new script environment (reads fall through to the globals; writes stay in it) with
-// a `require` bound to `modules`. For script.cc and control_vm.cc; protected mode only.
+// Pushes a new script environment: a copy of the globals (library tables and tg copied too, so
+// a script's assignments stay its own) with a `require` bound to `modules`. Protected mode only.
 void pushScriptEnvironment(lua_State* L, const std::shared_ptr<ModuleSources>& modules);
 
 // One generation of every route's script, keyed by route name.

@@ -52,6 +52,11 @@ void pushWhere(lua_State* L, int level) {
 
 }  // namespace
 
+namespace {
+constexpr size_t kVarPoolSize = 256;   // tables kept for reuse
+constexpr int kVarPoolMaxFields = 32;  // a table that grew larger is dropped, not kept
+}  // namespace
+
 const char* phaseName(Phase phase) {
   switch (phase) {
     case Phase::kIdle:
@@ -131,10 +136,6 @@ int LuaVm::messageHandler(lua_State* L) {
 }
 
 namespace {
-int readOnly(lua_State* L) {
-  return luaL_error(L, "tg is read-only (tg.%s cannot be assigned)", luaL_optstring(L, 2, "?"));
-}
-
 void internKey(lua_State* L, const char*& slot, const char* text) {
   lua_pushstring(L, text);
   slot = lua_tostring(L, -1);
@@ -167,30 +168,14 @@ int LuaVm::setup(lua_State* L) {
   internKey(L, k.var, "var");
   internKey(L, k.backend, "backend");
 
-  // Script environments read through to the shared globals and write to their own table.
-  lua_createtable(L, 0, 1);
-  lua_pushvalue(L, LUA_GLOBALSINDEX);
-  lua_setfield(L, -2, "__index");
-  vm.env_mt_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
-
   lua_newtable(L);
   const int tg = lua_gettop(L);
   api::openLog(L, tg);
   api::openTime(L, tg);
-  api::openVar(L, tg);
   api::openRespond(L, tg);
   api::openShared(L, tg);
   if (vm.options_.control) api::openTimer(L, tg);
-  // Scripts see a read-only front for tg, so that one script cannot break it for the others.
-  lua_newtable(L);
-  lua_createtable(L, 0, 3);
-  lua_pushvalue(L, tg);
-  lua_setfield(L, -2, "__index");
-  lua_pushcfunction(L, readOnly);
-  lua_setfield(L, -2, "__newindex");
-  lua_pushliteral(L, "tidegate.tg");
-  lua_setfield(L, -2, "__metatable");
-  lua_setmetatable(L, -2);
+  api::openVar(L, tg);  // last: it makes tg refuse new fields
   lua_setglobal(L, "tg");
 
   vm.request_ref_ = api::openRequest(L);
@@ -218,6 +203,7 @@ Result<std::unique_ptr<LuaVm>> LuaVm::create(VmOptions options) {
     return Error(ErrorSource::kInternal, "lua: cannot set up the VM: " + message);
   }
   lua_settop(L, 0);
+  vm->free_var_refs_.reserve(kVarPoolSize);
   // Installed once for good: resetting the count per call is cheap, switching hooks is not.
   lua_sethook(L, budgetHook, LUA_MASKCOUNT, vm->options_.instruction_budget);
   lua_gc(L, LUA_GCCOLLECT, 0);
@@ -266,6 +252,40 @@ int LuaVm::protectedCall(int nargs, int nresults, std::string& error) {
   lua_settop(L, base - 1);
   if (status == LUA_ERRMEM) lua_gc(L, LUA_GCCOLLECT, 0);
   return status;
+}
+
+int LuaVm::acquireVarTable() {
+  if (!free_var_refs_.empty()) {
+    const int ref = free_var_refs_.back();
+    free_var_refs_.pop_back();
+    return ref;
+  }
+  lua_createtable(L_, 0, 4);
+  return luaL_ref(L_, LUA_REGISTRYINDEX);
+}
+
+void LuaVm::releaseVarTable(int ref) {
+  lua_State* L = L_;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+  const int t = lua_gettop(L);
+  // Clearing with lua_next and raw nil stores never allocates (and runs no metamethod).
+  int fields = 0;
+  lua_pushnil(L);
+  while (lua_next(L, t) != 0) {
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_pushnil(L);
+    lua_rawset(L, t);
+    ++fields;
+  }
+  lua_pushnil(L);
+  lua_setmetatable(L, t);
+  lua_settop(L, t - 1);
+  if (fields > kVarPoolMaxFields || free_var_refs_.size() >= kVarPoolSize) {
+    luaL_unref(L, LUA_REGISTRYINDEX, ref);
+    return;
+  }
+  free_var_refs_.push_back(ref);  // capacity reserved at creation: cannot throw
 }
 
 Result<Ok> LuaVm::call(int nargs, int nresults) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 
@@ -115,14 +116,18 @@ class LuaVm {
   };
   const Keys& keys() const { return keys_; }
 
-  // Registry references of the per-VM singletons the hooks pass to scripts.
-  int requestRef() const { return request_ref_; }
-  int responseRef() const { return response_ref_; }
+  // Registry references of the templates scripts copy their req/resp objects from, and of the
+  // on_log timing table.
+  int requestTemplateRef() const { return request_ref_; }
+  int responseTemplateRef() const { return response_ref_; }
   int timingRef() const { return timing_ref_; }
-  // The metatable that makes a script environment read through to the globals.
-  int envMetatableRef() const { return env_mt_ref_; }
   // The closure of an internal C function (builtins.h), made at setup.
   int builtinRef(Builtin which) const { return builtin_refs_[static_cast<int>(which)]; }
+
+  // tg.var tables are recycled: a request takes a cleared one (a registry reference) and gives
+  // it back when it ends, so a request that uses tg.var allocates nothing once warm.
+  int acquireVarTable();          // protected mode only (may allocate)
+  void releaseVarTable(int ref);  // any time; never allocates
 
   // Set by api/timer.cc for the control VM: where tg.timer.every registers.
   void setTimerSink(void* sink) { timer_sink_ = sink; }
@@ -146,10 +151,10 @@ class LuaVm {
   int request_ref_ = LUA_NOREF;
   int response_ref_ = LUA_NOREF;
   int timing_ref_ = LUA_NOREF;
-  int env_mt_ref_ = LUA_NOREF;
   int builtin_refs_[3] = {LUA_NOREF, LUA_NOREF, LUA_NOREF};
   std::unique_ptr<BackendCache> backends_;
   void* timer_sink_ = nullptr;
+  std::vector<int> free_var_refs_;
 };
 
 }  // namespace tidegate::lua

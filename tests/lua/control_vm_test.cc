@@ -1,117 +1,125 @@
-// ControlVm and tg.timer.every.
+// ControlVm and tg.timer.every. Timers report through tg.shared.state, as real control
+// scripts would (each script keeps its globals to itself).
 
 #include <gtest/gtest.h>
 
 #include "fake_contexts.h"
 #include "lua/control_vm.h"
+#include "lua/shared_dict.h"
 
 namespace tidegate::lua {
 namespace {
 
-std::unique_ptr<ControlVm> makeControl(double& now, int budget = 100000) {
-  VmOptions options;
-  options.now = [&now] { return now; };
-  options.instruction_budget = budget;
-  auto control = ControlVm::create(options);
-  EXPECT_TRUE(control.ok());
-  return std::move(control.value());
-}
+class ControlVmTest : public ::testing::Test {
+ protected:
+  ControlVmTest() {
+    dicts_.add("state", 1 << 20);
+    VmOptions options;
+    options.now = [this] { return now_; };
+    options.instruction_budget = 100000;
+    options.shared_dicts = &dicts_;
+    auto control = ControlVm::create(options);
+    EXPECT_TRUE(control.ok());
+    control_ = std::move(control.value());
+  }
+  Result<Ok> run(const std::string& name, const std::string& code) {
+    return control_->run(ScriptSource::fromString(name, code));
+  }
+  double number(const char* key) {
+    SharedDict::Value v;
+    if (dicts_.find("state")->get(key, v) != SharedDict::Status::kOk) return -1;
+    return v.number;
+  }
 
-// Control scripts keep globals in their own environment; these tests share them through _G.
-TEST(ControlVmTest, TimersRunWhenDue) {
-  double now = 100;
-  auto control = makeControl(now);
-  ASSERT_TRUE(control
-                  ->run(ScriptSource::fromString("timers.lua", R"(
-    _G.ticks = 0
-    _G.fast = 0
-    tg.timer.every(1, function() _G.ticks = _G.ticks + 1 end)
-    tg.timer.every(0.25, function() _G.fast = _G.fast + 1 end)
-  )"))
+  double now_ = 100;
+  SharedDicts dicts_;
+  std::unique_ptr<ControlVm> control_;
+};
+
+TEST_F(ControlVmTest, TimersRunWhenDue) {
+  ASSERT_TRUE(run("timers.lua", R"(
+    local state = tg.shared.state
+    state:set('ticks', 0)
+    state:set('fast', 0)
+    tg.timer.every(1, function() state:incr('ticks', 1) end)
+    tg.timer.every(0.25, function() state:incr('fast', 1) end)
+  )")
                   .ok());
-  EXPECT_EQ(control->timerCount(), 2u);
-  control->tick(100.5);
-  EXPECT_EQ(testing::eval(control->vm(), "return ticks .. '/' .. fast"), "0/1");
-  control->tick(101);
-  EXPECT_EQ(testing::eval(control->vm(), "return ticks .. '/' .. fast"), "1/2");
+  EXPECT_EQ(control_->timerCount(), 2u);
+  control_->tick(100.5);
+  EXPECT_EQ(number("ticks"), 0);
+  EXPECT_EQ(number("fast"), 1);
+  control_->tick(101);
+  EXPECT_EQ(number("ticks"), 1);
+  EXPECT_EQ(number("fast"), 2);
   // A long pause: each timer runs once, missed periods are skipped.
-  control->tick(110);
-  EXPECT_EQ(testing::eval(control->vm(), "return ticks .. '/' .. fast"), "2/3");
-  control->tick(110.1);
-  EXPECT_EQ(testing::eval(control->vm(), "return ticks .. '/' .. fast"), "2/3");
-  control->tick(111);
-  EXPECT_EQ(testing::eval(control->vm(), "return ticks .. '/' .. fast"), "3/4");
+  control_->tick(110);
+  EXPECT_EQ(number("ticks"), 2);
+  EXPECT_EQ(number("fast"), 3);
+  control_->tick(110.1);
+  EXPECT_EQ(number("fast"), 3);
+  control_->tick(111);
+  EXPECT_EQ(number("ticks"), 3);
+  EXPECT_EQ(number("fast"), 4);
 }
 
-TEST(ControlVmTest, AFailingTimerIsLoggedAndKept) {
-  double now = 0;
-  auto control = makeControl(now);
-  ASSERT_TRUE(control
-                  ->run(ScriptSource::fromString("bad.lua", R"(
-    _G.n = 0
-    tg.timer.every(1, function() _G.n = _G.n + 1 error('boom') end)
+TEST_F(ControlVmTest, AFailingTimerIsLoggedAndKept) {
+  ASSERT_TRUE(run("bad.lua", R"(
+    tg.timer.every(1, function() tg.shared.state:incr('n', 1, 0) error('boom') end)
     tg.timer.every(1, function() while true do end end)
-  )"))
+  )")
                   .ok());
-  control->tick(1);
-  control->tick(2);
-  EXPECT_EQ(control->timerErrors(), 4u);
-  EXPECT_EQ(control->timerCount(), 2u);
-  EXPECT_EQ(testing::eval(control->vm(), "return n"), "2");
+  control_->tick(101);
+  control_->tick(102);
+  EXPECT_EQ(control_->timerErrors(), 4u);
+  EXPECT_EQ(control_->timerCount(), 2u);
+  EXPECT_EQ(number("n"), 2);
 }
 
-TEST(ControlVmTest, CancelAndClear) {
-  double now = 0;
-  auto control = makeControl(now);
-  ASSERT_TRUE(control
-                  ->run(ScriptSource::fromString("c.lua", R"(
-    _G.n = 0
+TEST_F(ControlVmTest, CancelAndClear) {
+  ASSERT_TRUE(run("c.lua", R"(
     local id
-    id = tg.timer.every(1, function() _G.n = _G.n + 1 if _G.n == 2 then tg.timer.cancel(id) end end)
+    id = tg.timer.every(1, function()
+      if tg.shared.state:incr('n', 1, 0) == 2 then tg.timer.cancel(id) end
+    end)
     assert(tg.timer.cancel(12345) == false)
-  )"))
+  )")
                   .ok());
   for (int i = 1; i <= 5; ++i)
-    control->tick(i);
-  EXPECT_EQ(testing::eval(control->vm(), "return n"), "2");
-  EXPECT_EQ(control->timerCount(), 0u);
-  ASSERT_TRUE(
-      control->run(ScriptSource::fromString("d.lua", "tg.timer.every(1, function() end)")).ok());
-  EXPECT_EQ(control->timerCount(), 1u);
-  control->clearTimers();
-  EXPECT_EQ(control->timerCount(), 0u);
+    control_->tick(100 + i);
+  EXPECT_EQ(number("n"), 2);
+  EXPECT_EQ(control_->timerCount(), 0u);
+  ASSERT_TRUE(run("d.lua", "tg.timer.every(1, function() end)").ok());
+  EXPECT_EQ(control_->timerCount(), 1u);
+  control_->clearTimers();
+  EXPECT_EQ(control_->timerCount(), 0u);
 }
 
-TEST(ControlVmTest, TimersAddedByTimersStartOnALaterTick) {
-  double now = 0;
-  auto control = makeControl(now);
-  ASSERT_TRUE(control
-                  ->run(ScriptSource::fromString("nested.lua", R"(
-    _G.inner = 0
+TEST_F(ControlVmTest, TimersAddedByTimersStartOnALaterTick) {
+  ASSERT_TRUE(run("nested.lua", R"(
+    tg.shared.state:set('inner', 0)
     tg.timer.every(1, function()
-      tg.timer.every(1, function() _G.inner = _G.inner + 1 end)
+      tg.timer.every(1, function() tg.shared.state:incr('inner', 1) end)
     end)
-  )"))
+  )")
                   .ok());
-  control->tick(1);
-  EXPECT_EQ(control->timerCount(), 2u);
-  EXPECT_EQ(testing::eval(control->vm(), "return inner"), "0");
-  control->tick(2);
-  EXPECT_EQ(testing::eval(control->vm(), "return inner"), "1");
+  control_->tick(101);
+  EXPECT_EQ(control_->timerCount(), 2u);
+  EXPECT_EQ(number("inner"), 0);
+  control_->tick(102);
+  EXPECT_EQ(number("inner"), 1);
 }
 
-TEST(ControlVmTest, BadArgumentsAndErrors) {
-  double now = 0;
-  auto control = makeControl(now);
-  auto r = control->run(ScriptSource::fromString("a.lua", "tg.timer.every(0, function() end)"));
+TEST_F(ControlVmTest, BadArgumentsAndErrors) {
+  auto r = run("a.lua", "tg.timer.every(0, function() end)");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message(), "a.lua:1: tg.timer.every: the interval must be >= 0.001 s");
-  auto s = control->run(ScriptSource::fromString("b.lua", "local x = \n"));
+  auto s = run("b.lua", "local x = \n");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().message(), "b.lua:2: unexpected symbol near '<eof>'");
 }
 
-TEST(ControlVmTest, WorkerVmsHaveNoTimers) {
+TEST(ControlVmWorkerTest, WorkerVmsHaveNoTimers) {
   auto vm = testing::makeVm();
   EXPECT_EQ(testing::eval(*vm, "return tg.timer"), "nil");
 }

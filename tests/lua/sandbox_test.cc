@@ -107,10 +107,35 @@ TEST_F(SandboxTest, CollectgarbageCannotStopTheCollector) {
   EXPECT_EQ(eval(*vm_, "return collectgarbage()"), "0");
 }
 
-TEST_F(SandboxTest, TgIsReadOnly) {
-  EXPECT_NE(eval(*vm_, "tg.now = nil").find("tg is read-only"), std::string::npos);
-  EXPECT_EQ(eval(*vm_, "return type(tg.now)"), "function");
+TEST_F(SandboxTest, TgRefusesNewFields) {
+  EXPECT_NE(eval(*vm_, "tg.var = {}").find("tg is read-only (tg.var cannot be assigned)"),
+            std::string::npos);
+  EXPECT_NE(eval(*vm_, "tg.mine = 1").find("tg is read-only"), std::string::npos);
   EXPECT_EQ(eval(*vm_, "return getmetatable(tg)"), "tidegate.tg");
+}
+
+TEST_F(SandboxTest, ScriptsCannotBreakLibrariesOrTgForEachOther) {
+  auto a = testing::loadScript(*vm_,
+                               "tg.now = nil string.format = nil math.floor = nil "
+                               "tg.shared.x = 1 tg.log.info = nil return {}",
+                               "a.lua");
+  ASSERT_NE(a, nullptr);
+  auto b = testing::loadScript(*vm_,
+                               "assert(type(tg.now) == 'function', 'tg.now') "
+                               "assert(string.format('%d', 1) == '1') "
+                               "assert(math.floor(1.5) == 1) assert(tg.shared.x == nil) "
+                               "assert(tg.log.info) return {}",
+                               "b.lua");
+  EXPECT_NE(b, nullptr);
+  EXPECT_EQ(eval(*vm_, "return type(tg.now)"), "function");
+}
+
+TEST_F(SandboxTest, ScriptGlobalIsItsOwnTable) {
+  auto a = testing::loadScript(*vm_,
+                               "assert(_G.tg == tg and _G.string == string) "
+                               "_G.mine = 1 assert(mine == 1) return {}");
+  EXPECT_NE(a, nullptr);
+  EXPECT_EQ(eval(*vm_, "return mine"), "nil");
 }
 
 TEST_F(SandboxTest, ScriptGlobalsStayInTheScript) {

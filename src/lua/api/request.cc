@@ -1,5 +1,6 @@
-// req: the request object every hook receives (one per VM, bound to the request being
-// handled). Getters work in every hook; setters, set_upstream only in on_request.
+// req: the request object every hook receives (one per script, bound to the request being
+// handled; methods are raw fields so a call costs one table lookup). Getters work in every hook;
+// setters, set_upstream only in on_request.
 //   req:method() req:path() req:query() req:header(name) req:client_ip() req:route()
 //   req:set_method(m) req:set_path(p) req:set_query(q) req:set_header(name, value|nil)
 //   req:remove_header(name) req:set_upstream(pool) -> true | nil, err
@@ -138,14 +139,19 @@ const luaL_Reg kMethods[] = {
     {nullptr, nullptr},
 };
 
+int readOnly(lua_State* L) {
+  return luaL_error(L, "req has no field '%s' to set (keep per-request data in tg.var)",
+                    luaL_optstring(L, 2, "?"));
+}
+
 }  // namespace
 
 int openRequest(lua_State* L) {
-  lua_newuserdata(L, 0);
-  lua_createtable(L, 0, 3);
   lua_createtable(L, 0, 12);
   luaL_setfuncs(L, kMethods, 0);
-  lua_setfield(L, -2, "__index");
+  lua_createtable(L, 0, 2);
+  lua_pushcfunction(L, readOnly);
+  lua_setfield(L, -2, "__newindex");
   lua_pushliteral(L, "tidegate.request");
   lua_setfield(L, -2, "__metatable");
   lua_setmetatable(L, -2);

@@ -1,5 +1,5 @@
 // resp: the response object on_response (read-write) and on_log (read-only) receive, one per
-// VM, bound to the response being handled.
+// script, bound to the response being handled; methods are raw fields.
 //   resp:status() resp:header(name) resp.backend (the backend object, or nil)
 //   resp:set_status(s) resp:set_header(name, value|nil) resp:remove_header(name)
 //   resp:keep_body(max_bytes) (on_response)   resp:body() (on_log) -> string | nil
@@ -98,7 +98,12 @@ int body(lua_State* L) {
   return 1;
 }
 
-// __index of the methods table: the computed field `backend`.
+int readOnly(lua_State* L) {
+  return luaL_error(L, "resp has no field '%s' to set (keep per-request data in tg.var)",
+                    luaL_optstring(L, 2, "?"));
+}
+
+// __index of resp: the computed field `backend`.
 int fieldIndex(lua_State* L) {
   LuaVm& vm = LuaVm::from(L);
   if (lua_tostring(L, 2) != vm.keys().backend) return 0;
@@ -126,15 +131,13 @@ const luaL_Reg kMethods[] = {
 }  // namespace
 
 int openResponse(lua_State* L) {
-  lua_newuserdata(L, 0);
-  lua_createtable(L, 0, 3);  // metatable of resp
-  lua_createtable(L, 0, 8);  // methods
+  lua_createtable(L, 0, 8);
   luaL_setfuncs(L, kMethods, 0);
-  lua_createtable(L, 0, 1);  // metatable of methods: resp.backend
-  lua_pushcfunction(L, fieldIndex);
+  lua_createtable(L, 0, 3);
+  lua_pushcfunction(L, fieldIndex);  // resp.backend
   lua_setfield(L, -2, "__index");
-  lua_setmetatable(L, -2);
-  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, readOnly);
+  lua_setfield(L, -2, "__newindex");
   lua_pushliteral(L, "tidegate.response");
   lua_setfield(L, -2, "__metatable");
   lua_setmetatable(L, -2);
