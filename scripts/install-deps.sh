@@ -10,7 +10,7 @@ packages=(
   libasio-dev libyaml-cpp-dev libfmt-dev libspdlog-dev libre2-dev nlohmann-json3-dev
   libluajit2-5.1-dev
   # tests
-  libgtest-dev libgmock-dev libbenchmark-dev curl wrk procps python3
+  libgtest-dev libgmock-dev libbenchmark-dev curl wrk procps python3 prometheus
   # benchmark peers and open-loop load
   nginx haproxy httperf util-linux
 )
@@ -29,9 +29,9 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  # The nginx and haproxy packages start system services; the benchmark runs its own
-  # instances on other ports, so keep the system ones out of the way.
-  for svc in nginx haproxy; do
+  # The nginx, haproxy and prometheus packages start system services; tests and benchmarks
+  # run their own instances on other ports, so keep the system ones out of the way.
+  for svc in nginx haproxy prometheus prometheus-node-exporter; do
     if command -v systemctl >/dev/null 2>&1; then "${sudo_cmd[@]}" systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
     "${sudo_cmd[@]}" service "$svc" stop >/dev/null 2>&1 || true
   done

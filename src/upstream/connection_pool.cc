@@ -26,15 +26,18 @@ void ConnectionPool::put(ConnectionPtr conn, int64_t now_ms, uint32_t max_idle) 
 
 void ConnectionPool::watch(UpstreamConnection& conn) {
   conn.watch_id = next_watch_id_++;
-  conn.socket.async_wait(asio::socket_base::wait_read,
-                         [this, b = conn.backend.get(), id = conn.watch_id](std::error_code ec) {
-                           if (ec == asio::error::operation_aborted) return;
-                           onIdleEvent(b, id);
-                         });
+  // A read rather than async_wait: Asio re-arms epoll for every wait (EPOLL_CTL_MOD), while
+  // this read is queued without a syscall.
+  conn.socket.async_read_some(
+      asio::buffer(&conn.probe, 1),
+      [this, b = conn.backend.get(), id = conn.watch_id](std::error_code ec, size_t) {
+        if (ec == asio::error::operation_aborted) return;
+        onIdleEvent(b, id);
+      });
 }
 
 void ConnectionPool::onIdleEvent(const Backend* backend, uint64_t watch_id) {
-  // Readable while idle means EOF, a reset or bytes nobody asked for: unusable either way.
+  // Completing while idle means EOF, a reset or bytes nobody asked for: unusable either way.
   auto it = idle_.find(backend);
   if (it == idle_.end()) return;
   auto& list = it->second;

@@ -1,6 +1,6 @@
 #pragma once
 // Keep-alive connections to backends, one pool per worker (no locks). An idle connection
-// keeps a read-readiness wait pending: if the backend closes it (or sends stray bytes) while
+// keeps a one-byte read pending: if the backend closes it (or sends stray bytes) while
 // it sits in the pool, the wait fires and the connection is dropped at once — the stale
 // keep-alive race is caught before a request is written, without a syscall per request.
 // Connections idle longer than the upstream idle timeout (kept below the backends' own)
@@ -24,7 +24,8 @@ struct UpstreamConnection {
   BackendPtr backend;
   uint32_t requests = 0;  // served on this connection
   int64_t idle_since_ms = 0;
-  uint64_t watch_id = 0;  // identifies the pending idle wait
+  uint64_t watch_id = 0;  // identifies the pending idle read
+  char probe = 0;         // target of the idle read: any byte means the connection is unusable
 };
 
 using ConnectionPtr = std::unique_ptr<UpstreamConnection>;
