@@ -6,8 +6,25 @@
 namespace tidegate::lua {
 namespace {
 
+// Pushes the environment of the Lua function that called the running C function (or the
+// globals when there is none): scripts live in their own environments, and nothing a script
+// can call should hand it the VM-wide globals every new environment is copied from.
+void pushCallerEnv(lua_State* L) {
+  lua_Debug ar;
+  if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "f", &ar)) {
+    if (!lua_iscfunction(L, -1)) {
+      lua_getfenv(L, -1);
+      lua_remove(L, -2);
+      return;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+}
+
 // load(chunk [, chunkname]) and loadstring: source text only, never bytecode (bytecode can
 // break the VM's memory safety). A reader function is refused rather than half-supported.
+// The chunk runs in the caller's environment (not the VM's globals).
 int safeLoad(lua_State* L) {
   if (lua_type(L, 1) != LUA_TSTRING) {
     if (lua_isfunction(L, 1)) return luaL_error(L, "load: only strings can be loaded");
@@ -21,6 +38,30 @@ int safeLoad(lua_State* L) {
     lua_insert(L, -2);
     return 2;
   }
+  pushCallerEnv(L);
+  lua_setfenv(L, -2);
+  return 1;
+}
+
+// getfenv(0) and getfenv(c_function) would return the VM's globals: give the caller's own
+// environment instead. getfenv(level >= 1) and getfenv(lua_function) are unchanged.
+int safeGetfenv(lua_State* L) {
+  const bool level0 = lua_type(L, 1) == LUA_TNUMBER && lua_tonumber(L, 1) == 0;
+  if (level0 || lua_iscfunction(L, 1)) {
+    pushCallerEnv(L);
+    return 1;
+  }
+  if (lua_isnoneornil(L, 1)) {
+    lua_settop(L, 0);
+    lua_pushinteger(L, 1);
+  }
+  if (lua_type(L, 1) == LUA_TNUMBER) {
+    lua_pushnumber(L, lua_tonumber(L, 1) + 1);  // the original counts from this wrapper
+    lua_replace(L, 1);
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, 1);
   return 1;
 }
 
@@ -92,6 +133,9 @@ void openSandbox(lua_State* L) {
   lua_getfield(L, g, "setfenv");
   lua_pushcclosure(L, safeSetfenv, 1);
   lua_setfield(L, g, "setfenv");
+  lua_getfield(L, g, "getfenv");
+  lua_pushcclosure(L, safeGetfenv, 1);
+  lua_setfield(L, g, "getfenv");
   lua_pushcfunction(L, safeCollectgarbage);
   lua_setfield(L, g, "collectgarbage");
 

@@ -88,6 +88,29 @@ TEST_F(SandboxTest, SetfenvCannotReplaceTheVmGlobals) {
   // And nothing dangerous is hiding in any reachable environment.
   EXPECT_EQ(eval(*vm_, "return getfenv(0).io"), "nil");
   EXPECT_EQ(eval(*vm_, "return getfenv(print).io"), "nil");
+  EXPECT_EQ(eval(*vm_, "local function f() local e = getfenv(2) return e end return type(f())"),
+            "table");
+}
+
+TEST_F(SandboxTest, NoScriptReachesTheVmGlobals) {
+  // Every route through which a script could find the table all environments are copied
+  // from leads to its own environment instead.
+  auto script = testing::loadScript(*vm_, R"(
+    local env = getfenv(1)
+    assert(getfenv(0) == env, 'getfenv(0)')
+    assert(getfenv(print) == env, 'getfenv(c function)')
+    assert(getfenv() == env, 'getfenv()')
+    assert(_G == env, '_G')
+    loadstring('leak = 1')()
+    assert(leak == 1, 'loadstring runs in the caller environment')
+    getfenv(0).string = nil
+    return {})",
+                                    "g.lua");
+  ASSERT_NE(script, nullptr);
+  EXPECT_EQ(eval(*vm_, "return leak"), "nil");
+  EXPECT_EQ(eval(*vm_, "return type(string)"), "table");
+  auto next = testing::loadScript(*vm_, "assert(string.format) return {}", "n.lua");
+  EXPECT_NE(next, nullptr);
 }
 
 TEST_F(SandboxTest, StringMetatableCanBeChangedButLeadsNowhere) {
