@@ -3,6 +3,7 @@
 // proxy implements (lua/ never includes proxy/ or upstream/). Called on the worker that owns
 // the request, only while one of its hooks runs; the views returned must stay valid for that.
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -30,7 +31,8 @@ struct HookRequestState {
 // Transfer-Encoding, Connection, ...) are refused before they reach the setters.
 class RequestContext {
  public:
-  virtual ~RequestContext() = default;
+  // The proxy must have ended the request's Lua state (runOnLog or finishRequest).
+  virtual ~RequestContext() { assert(hook_state_.var_ref == -2 && "finishRequest not called"); }
 
   virtual std::string_view method() const = 0;
   virtual void setMethod(std::string_view method) = 0;
