@@ -26,6 +26,9 @@ class BackendCache {
   // Pushes the array for `set`, building it on a new generation and repairing it if a script
   // reordered or changed it. Allocates: protected calls only.
   void pushArray(lua_State* L, const std::shared_ptr<const BackendSet>& set);
+  // The fast path: pushes the array and returns true when it is current and intact (the last
+  // pool used, same generation); otherwise pushes nothing. Never allocates.
+  bool pushArrayIfCurrent(lua_State* L, const BackendSet& set);
   // Pushes the object of backend `index` of `set`.
   void pushObject(lua_State* L, const std::shared_ptr<const BackendSet>& set, int index);
   // The index in `set` of the backend object at stack index `idx`; -1 when it is not one of

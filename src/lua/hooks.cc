@@ -117,19 +117,44 @@ int runBalance(const Script& script, RequestContext& req,
   LuaVm& vm = script.vm();
   lua_State* L = vm.state();
   CallScope scope(vm, Phase::kBalance, &req, nullptr);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, vm.builtinRef(Builtin::kBalance));
-  lua_rawgeti(L, LUA_REGISTRYINDEX, script.ref(Hook::kBalance));
-  lua_pushlightuserdata(L, const_cast<std::shared_ptr<const BackendSet>*>(&backends));
-  lua_pushlightuserdata(L, const_cast<Script*>(&script));
   std::string message;
-  const int status = vm.protectedCall(3, 1, message);
+  int status = 0;
+  int index = kBalanceFallback;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, script.ref(Hook::kBalance));
+  lua_rawgeti(L, LUA_REGISTRYINDEX, script.requestRef());
+  if (vm.backends().pushArrayIfCurrent(L, *backends)) {
+    // Fast path: the cached array needs no (allocating) rebuild, so call the hook directly.
+    status = vm.protectedCall(2, 1, message);
+    if (status == 0) {
+      if (!lua_isnil(L, -1)) {
+        index = vm.backends().indexOf(L, -1, *backends);
+        if (index < 0) {
+          message = script.name() +
+                    ": balance must return one of the backends it was given, or nil (it "
+                    "returned a " +
+                    luaL_typename(L, -1) + ")";
+          status = LUA_ERRRUN;
+        }
+      }
+      lua_pop(L, 1);
+    }
+  } else {
+    lua_pop(L, 2);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, vm.builtinRef(Builtin::kBalance));
+    lua_rawgeti(L, LUA_REGISTRYINDEX, script.ref(Hook::kBalance));
+    lua_pushlightuserdata(L, const_cast<std::shared_ptr<const BackendSet>*>(&backends));
+    lua_pushlightuserdata(L, const_cast<Script*>(&script));
+    status = vm.protectedCall(3, 1, message);
+    if (status == 0) {
+      index = static_cast<int>(lua_tointeger(L, -1));
+      lua_pop(L, 1);
+    }
+  }
   if (status != 0) {
     countFailure(script, Hook::kBalance, status, message);
     if (error != nullptr) *error = std::move(message);
     return kBalanceFailed;
   }
-  const int index = static_cast<int>(lua_tointeger(L, -1));
-  lua_pop(L, 1);
   return index;
 }
 

@@ -124,19 +124,38 @@ BackendCache::Entry& BackendCache::entryFor(lua_State* L,
   return *entry;
 }
 
+namespace {
+// A script may have sorted or edited the array it was given. Never allocates.
+bool intact(lua_State* L, int table, const BackendCache::Entry& entry) {
+  const size_t n = entry.objects.size();
+  if (lua_objlen(L, table) != n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    lua_rawgeti(L, table, static_cast<int>(i + 1));
+    const bool same = lua_topointer(L, -1) == entry.objects[i];
+    lua_pop(L, 1);
+    if (!same) return false;
+  }
+  return true;
+}
+}  // namespace
+
+bool BackendCache::pushArrayIfCurrent(lua_State* L, const BackendSet& set) {
+  if (set.pool() != last_pool_ || last_entry_ == nullptr || !last_entry_->set ||
+      last_entry_->set->generation() != set.generation()) {
+    return false;
+  }
+  lua_rawgeti(L, LUA_REGISTRYINDEX, last_entry_->table_ref);
+  if (intact(L, lua_gettop(L), *last_entry_)) return true;
+  lua_pop(L, 1);
+  return false;
+}
+
 void BackendCache::pushArray(lua_State* L, const std::shared_ptr<const BackendSet>& set) {
   Entry& entry = entryFor(L, set);
   lua_rawgeti(L, LUA_REGISTRYINDEX, entry.table_ref);
   const int table = lua_gettop(L);
   const size_t n = entry.objects.size();
-  // A script may have sorted or edited the array it was given: check, and repair if so.
-  bool intact = lua_objlen(L, table) == n;
-  for (size_t i = 0; intact && i < n; ++i) {
-    lua_rawgeti(L, table, static_cast<int>(i + 1));
-    intact = lua_topointer(L, -1) == entry.objects[i];
-    lua_pop(L, 1);
-  }
-  if (intact) return;
+  if (intact(L, table, entry)) return;
   // Put every object still in the array back in its own slot (a sort only permutes them);
   // make fresh ones for slots whose object is gone; drop anything else.
   const int len = static_cast<int>(lua_objlen(L, table));
