@@ -183,18 +183,18 @@ void BM_BalanceFewestInflight(benchmark::State& state) {
 }
 BENCHMARK(BM_BalanceFewestInflight)->Arg(2)->Arg(8)->Arg(32);
 
-// examples/lua/least_loaded.lua.
+// examples/lua/least_loaded.lua (keep in step with it).
 constexpr const char* kLeastLoaded = R"(
   local M = {}
   function M.balance(req, backends)
     local best, best_inflight, best_ewma
     for i = 1, #backends do
       local b = backends[i]
-      if b.healthy then
-        local inflight = b.inflight
+      local inflight = b.inflight
+      if (best == nil or inflight <= best_inflight) and b.healthy then
         if best == nil or inflight < best_inflight then
           best, best_inflight, best_ewma = b, inflight, nil
-        elseif inflight == best_inflight then
+        else
           best_ewma = best_ewma or best.ewma_ms
           local ewma = b.ewma_ms
           if ewma < best_ewma then best, best_ewma = b, ewma end
