@@ -168,9 +168,11 @@ inline VmOptions withBudget(int instructions) {
   o.instruction_budget = instructions;
   return o;
 }
+// A memory cap, and a budget large enough that the cap is what stops a memory hog.
 inline VmOptions withMemory(size_t bytes) {
   VmOptions o;
   o.memory_limit_bytes = bytes;
+  o.instruction_budget = 100'000'000;
   return o;
 }
 inline VmOptions withClock(std::function<double()> now) {
