@@ -5,6 +5,9 @@
 #include "lua/builtins.h"
 
 namespace tidegate::lua {
+
+static_assert(HookRequestState{}.var_ref == LUA_NOREF);
+
 namespace {
 
 // Sets what the bindings may touch for one call and restores the previous state after.

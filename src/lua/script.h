@@ -75,7 +75,7 @@ class Script {
   // or nil. `modules` (may be null: no require) serves `require` for this script.
   static Result<std::unique_ptr<Script>> load(LuaVm& vm, std::shared_ptr<const ScriptSource> source,
                                               std::shared_ptr<ModuleSources> modules = nullptr);
-  ~Script();  // releases its references in the VM
+  ~Script();  // releases its references in the VM: destroy every Script before its LuaVm
   Script(const Script&) = delete;
   Script& operator=(const Script&) = delete;
 
