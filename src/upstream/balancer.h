@@ -17,8 +17,8 @@ enum class BalanceKind : uint8_t { kRoundRobin, kLeastRequest, kEwma, kConsisten
 
 struct PickContext {
   int64_t now_ms = 0;
-  std::string_view hash_key;        // consistent_hash: header/cookie/client-IP value
-  const Backend* exclude = nullptr; // retry: avoid the backend that just failed
+  std::string_view hash_key;         // consistent_hash: header/cookie/client-IP value
+  const Backend* exclude = nullptr;  // retry: avoid the backend that just failed
 };
 
 class Balancer {
