@@ -21,19 +21,6 @@ uint64_t splitmix64(uint64_t& x) {
   return z ^ (z >> 31);
 }
 
-upstream::BalanceKind toKind(config::Balance b) {
-  switch (b) {
-    case config::Balance::kLeastRequest:
-      return upstream::BalanceKind::kLeastRequest;
-    case config::Balance::kEwma:
-      return upstream::BalanceKind::kEwma;
-    case config::Balance::kConsistentHash:
-      return upstream::BalanceKind::kConsistentHash;
-    default:
-      return upstream::BalanceKind::kRoundRobin;
-  }
-}
-
 asio::awaitable<void> acceptLoop(Worker& worker, asio::ip::tcp::acceptor& acceptor) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
