@@ -41,10 +41,6 @@ asio::awaitable<void> acceptLoop(Worker& worker, asio::ip::tcp::acceptor& accept
 
 }  // namespace
 
-upstream::BalanceKind balanceKindOf(config::Balance b) {
-  return toKind(b);
-}
-
 Worker::Worker(int id, size_t buffer_size)
     : id_(id),
       io_(ASIO_CONCURRENCY_HINT_UNSAFE_IO),
