@@ -49,14 +49,6 @@ int setStatus(lua_State* L) {
   return 0;
 }
 
-std::string_view checkHeaderName(lua_State* L, const char* what) {
-  const std::string_view name = binding::checkView(L, 2);
-  if (!isToken(name)) luaL_error(L, "%s: invalid header name", what);
-  if (isManagedHeader(name))
-    luaL_error(L, "%s: header '%s' is managed by the gateway", what, lua_tostring(L, 2));
-  return name;
-}
-
 int removeHeader(lua_State* L) {
   ResponseContext& resp = writer(L, "resp:remove_header");
   const std::string_view name = checkHeaderName(L, "resp:remove_header");
