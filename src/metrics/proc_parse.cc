@@ -26,13 +26,15 @@ std::string_view nextLine(std::string_view& rest) {
   return line;
 }
 
-// Whitespace-separated unsigned numbers, up to the first token that is not one.
-std::vector<uint64_t> numbers(std::string_view s, size_t max_count = SIZE_MAX) {
-  std::vector<uint64_t> out;
+// Whitespace-separated numbers, up to the first token that is not one. Signed for
+// /proc/PID/stat, which has -1 in tpgid and friends.
+template <typename T>
+std::vector<T> numbersOf(std::string_view s, size_t max_count) {
+  std::vector<T> out;
   for (;;) {
     s = trimLeft(s);
     if (s.empty() || out.size() == max_count) break;
-    uint64_t v = 0;
+    T v = 0;
     const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() ||
         (end != s.data() + s.size() && *end != ' ' && *end != '\t' && *end != '\n')) {
@@ -44,22 +46,12 @@ std::vector<uint64_t> numbers(std::string_view s, size_t max_count = SIZE_MAX) {
   return out;
 }
 
-// Whitespace-separated signed numbers (/proc/PID/stat has -1 in tpgid and friends).
+std::vector<uint64_t> numbers(std::string_view s, size_t max_count = SIZE_MAX) {
+  return numbersOf<uint64_t>(s, max_count);
+}
+
 std::vector<int64_t> signedNumbers(std::string_view s, size_t max_count) {
-  std::vector<int64_t> out;
-  for (;;) {
-    s = trimLeft(s);
-    if (s.empty() || out.size() == max_count) break;
-    int64_t v = 0;
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() ||
-        (end != s.data() + s.size() && *end != ' ' && *end != '\t' && *end != '\n')) {
-      break;
-    }
-    out.push_back(v);
-    s.remove_prefix(static_cast<size_t>(end - s.data()));
-  }
-  return out;
+  return numbersOf<int64_t>(s, max_count);
 }
 
 std::optional<uint64_t> number(std::string_view s) {
