@@ -8,14 +8,10 @@
 #include <string>
 #include <vector>
 
-namespace tidegate::config {
+#include "config/scale_schema.h"
+#include "config/source_mark.h"
 
-// Where a value came from, for messages such as "gateway.yaml:12:5: ...".
-struct SourceMark {
-  std::string file;
-  int line = 0;    // 1-based
-  int column = 0;  // 1-based
-};
+namespace tidegate::config {
 
 struct Timeouts {
   int64_t connect_ms = 2000;             // upstream TCP connect
@@ -49,6 +45,7 @@ struct UpstreamConfig {
   HashBy hash_by = HashBy::kClientIp;  // consistent_hash only
   std::string hash_name;               // header or cookie name (lower-cased for headers)
   uint32_t keepalive_max_idle = 64;    // idle upstream connections kept per worker per backend
+  std::optional<ScaleConfig> scale;    // autoscaled: the provider supplies the backends
   SourceMark mark;
 };
 
