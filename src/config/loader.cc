@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "config/host_port.h"
+#include "config/scale_loader.h"
 #include "config/units.h"
 
 namespace tidegate::config {
@@ -33,7 +34,7 @@ constexpr std::string_view kTimeoutKeys[] = {"connect",     "request_header", "u
                                              "client_idle", "upstream_idle",  "drain"};
 constexpr std::string_view kLimitKeys[] = {"max_head_bytes", "max_request_line", "max_headers",
                                            "max_body_bytes"};
-constexpr std::string_view kUpstreamKeys[] = {"backends", "balance", "hash", "keepalive"};
+constexpr std::string_view kUpstreamKeys[] = {"backends", "balance", "hash", "keepalive", "scale"};
 constexpr std::string_view kBackendKeys[] = {"address", "weight"};
 constexpr std::string_view kHashKeys[] = {"by", "name"};
 constexpr std::string_view kKeepaliveKeys[] = {"max_idle"};
@@ -525,6 +526,8 @@ void Loader::parseUpstream(const YAML::Node& value, const YAML::Node& key, Upstr
   const std::string where = "upstreams." + up.name;
   if (!expectMap(value, key, where)) return;
   bool has_backends = false;
+  // A scaled upstream's provider supplies the backends: `backends: []` is allowed there.
+  const bool scaled = value["scale"].IsDefined();
   // Kept as copies, never assigned: yaml-cpp's Node::operator= rebinds the node it replaces.
   std::optional<YAML::Node> hash_key;
   std::optional<YAML::Node> hash_value;
@@ -532,7 +535,13 @@ void Loader::parseUpstream(const YAML::Node& value, const YAML::Node& key, Upstr
              [&](std::string_view name, const YAML::Node& k, const YAML::Node& v) {
                if (name == "backends") {
                  has_backends = true;
-                 parseBackends(v, k, where + ".backends", up);
+                 if (!(scaled && v.IsSequence() && v.size() == 0)) {
+                   parseBackends(v, k, where + ".backends", up);
+                 }
+               } else if (name == "scale") {
+                 up.scale = parseScaleBlock(
+                     v, k, where + ".scale", file_,
+                     [this](const YAML::Mark& m, std::string message) { error(m, std::move(message)); });
                } else if (name == "balance") {
                  std::optional<std::string> text = scalar(v, k, where + ".balance");
                  if (!text) return;
@@ -565,7 +574,10 @@ void Loader::parseUpstream(const YAML::Node& value, const YAML::Node& key, Upstr
                             });
                }
              });
-  if (!has_backends) {
+  if (scaled && !up.backends.empty()) {
+    error(key.Mark(), where + ": 'backends' cannot be listed with 'scale' (the provider supplies "
+                              "them)");
+  } else if (!has_backends && !scaled) {
     error(key.Mark(), where + ": 'backends' is required (at least one address)");
   }
   // `hash` is read after the loop: whether it is allowed depends on `balance`, wherever

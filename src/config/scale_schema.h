@@ -35,7 +35,8 @@ struct PolicyConfig {
   std::string name;                // kBuiltin: target_tracking, step, threshold, concurrency
   std::string file;                // kFile: path of a Lua policy
   std::string code;                // kInline: Lua source
-  std::string params_json = "{}";  // kBuiltin: its parameters as a JSON object
+  // Parameters as a JSON object: a built-in's settings, or `ctx.params` of a Lua policy.
+  std::string params_json = "{}";
   SourceMark mark;
 };
 
