@@ -13,6 +13,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev curl wrk procps python3 prometheus
   # benchmark peers and open-loop load
   nginx haproxy httperf util-linux
+  # the nginx + Lua peer of the Lua benchmark (bench/lua/): access_by_lua, balancer_by_lua
+  libnginx-mod-http-lua lua-resty-core
 )
 
 missing=()
