@@ -29,16 +29,23 @@ namespace {
 using Keys = std::span<const std::string_view>;
 
 constexpr std::string_view kRootKeys[] = {"listen", "workers",   "log_level", "timeouts",
-                                          "limits", "upstreams", "routes"};
+                                          "limits", "upstreams", "routes",    "lua",
+                                          "admin",  "access_log"};
+constexpr std::string_view kLuaKeys[] = {"memory_limit", "instruction_budget", "module_path",
+                                         "shared_dicts", "watch"};
+constexpr std::string_view kAdminKeys[] = {"listen"};
+constexpr std::string_view kAccessLogKeys[] = {"path", "buffer"};
+constexpr std::string_view kScriptKeys[] = {"file", "inline"};
 constexpr std::string_view kTimeoutKeys[] = {"connect",     "request_header", "upstream_response",
                                              "client_idle", "upstream_idle",  "drain"};
 constexpr std::string_view kLimitKeys[] = {"max_head_bytes", "max_request_line", "max_headers",
                                            "max_body_bytes"};
-constexpr std::string_view kUpstreamKeys[] = {"backends", "balance", "hash", "keepalive", "scale"};
+constexpr std::string_view kUpstreamKeys[] = {"backends",  "balance", "hash",
+                                              "keepalive", "scale",   "load_header"};
 constexpr std::string_view kBackendKeys[] = {"address", "weight"};
 constexpr std::string_view kHashKeys[] = {"by", "name"};
 constexpr std::string_view kKeepaliveKeys[] = {"max_idle"};
-constexpr std::string_view kRouteKeys[] = {"name", "match", "upstream", "max_body"};
+constexpr std::string_view kRouteKeys[] = {"name", "match", "upstream", "max_body", "script"};
 constexpr std::string_view kMatchKeys[] = {"host",       "path",    "path_prefix",
                                            "path_regex", "methods", "headers"};
 
@@ -228,6 +235,13 @@ class Loader {
                     RouteMatch& match);
   void parseHeaders(const YAML::Node& value, const YAML::Node& key, const std::string& where,
                     RouteMatch& match);
+  void parseLua(const YAML::Node& value, const YAML::Node& key, LuaConfig& lua);
+  void parseAdmin(const YAML::Node& value, const YAML::Node& key, Config& cfg);
+  void parseAccessLog(const YAML::Node& value, const YAML::Node& key, Config& cfg);
+  void parseScript(const YAML::Node& value, const YAML::Node& key, const std::string& where,
+                   RouteConfig& route);
+  std::optional<bool> boolean(const YAML::Node& value, const YAML::Node& key,
+                              const std::string& where);
   void checkRouteNames(const Config& cfg);
   void checkRouteUpstreams(const Config& cfg);
 
@@ -420,6 +434,12 @@ void Loader::parseRoot(const YAML::Node& root, Config& cfg) {
                  parseUpstreams(value, key, cfg);
                } else if (name == "routes") {
                  parseRoutes(value, key, cfg);
+               } else if (name == "lua") {
+                 parseLua(value, key, cfg.lua);
+               } else if (name == "admin") {
+                 parseAdmin(value, key, cfg);
+               } else if (name == "access_log") {
+                 parseAccessLog(value, key, cfg);
                }
              });
   if (!has_listen) error(root.Mark(), "'listen' is required (e.g. listen: \"0.0.0.0:8080\")");
@@ -539,9 +559,10 @@ void Loader::parseUpstream(const YAML::Node& value, const YAML::Node& key, Upstr
                    parseBackends(v, k, where + ".backends", up);
                  }
                } else if (name == "scale") {
-                 up.scale = parseScaleBlock(
-                     v, k, where + ".scale", file_,
-                     [this](const YAML::Mark& m, std::string message) { error(m, std::move(message)); });
+                 up.scale = parseScaleBlock(v, k, where + ".scale", file_,
+                                            [this](const YAML::Mark& m, std::string message) {
+                                              error(m, std::move(message));
+                                            });
                } else if (name == "balance") {
                  std::optional<std::string> text = scalar(v, k, where + ".balance");
                  if (!text) return;
@@ -563,6 +584,14 @@ void Loader::parseUpstream(const YAML::Node& value, const YAML::Node& key, Upstr
                } else if (name == "hash") {
                  hash_key.emplace(k);
                  hash_value.emplace(v);
+               } else if (name == "load_header") {
+                 std::optional<std::string> text = scalar(v, k, where + ".load_header");
+                 if (!text) return;
+                 if (!isToken(*text)) {
+                   error(v, k, where + ".load_header: '" + *text + "' is not a header name");
+                   return;
+                 }
+                 up.load_header = toLower(*text);
                } else if (name == "keepalive") {
                  if (!expectMap(v, k, where + ".keepalive")) return;
                  forEachKey(v, where + ".keepalive", kKeepaliveKeys,
@@ -575,8 +604,9 @@ void Loader::parseUpstream(const YAML::Node& value, const YAML::Node& key, Upstr
                }
              });
   if (scaled && !up.backends.empty()) {
-    error(key.Mark(), where + ": 'backends' cannot be listed with 'scale' (the provider supplies "
-                              "them)");
+    error(key.Mark(), where +
+                          ": 'backends' cannot be listed with 'scale' (the provider supplies "
+                          "them)");
   } else if (!has_backends && !scaled) {
     error(key.Mark(), where + ": 'backends' is required (at least one address)");
   }
@@ -756,9 +786,127 @@ void Loader::parseRoute(const YAML::Node& node, size_t index, RouteConfig& route
                  upstream_refs_[index] = UpstreamRef{*text, v.Mark()};
                } else if (name == "max_body") {
                  route.max_body_bytes = size(v, k, where + ".max_body", false);
+               } else if (name == "script") {
+                 parseScript(v, k, where + ".script", route);
                }
              });
   if (!has_upstream) error(node.Mark(), where + ": 'upstream' is required");
+}
+
+void Loader::parseScript(const YAML::Node& value, const YAML::Node& key, const std::string& where,
+                         RouteConfig& route) {
+  ScriptConfig script;
+  script.mark = markOf(value.IsNull() ? key : value);
+  if (value.IsScalar()) {
+    std::optional<std::string> text = scalar(value, key, where);
+    if (!text) return;
+    script.file = *text;
+  } else {
+    if (!expectMap(value, key, where)) return;
+    forEachKey(value, where, kScriptKeys,
+               [&](std::string_view name, const YAML::Node& k, const YAML::Node& v) {
+                 std::optional<std::string> text = scalar(v, k, where + "." + std::string(name));
+                 if (!text) return;
+                 (name == "file" ? script.file : script.code) = *text;
+               });
+    if (script.file.empty() == script.code.empty()) {
+      error(value.Mark(), where + ": expected exactly one of 'file' or 'inline'");
+      return;
+    }
+  }
+  route.script = std::move(script);
+}
+
+std::optional<bool> Loader::boolean(const YAML::Node& value, const YAML::Node& key,
+                                    const std::string& where) {
+  std::optional<std::string> text = scalar(value, key, where);
+  if (!text) return std::nullopt;
+  if (*text == "true") return true;
+  if (*text == "false") return false;
+  error(value, key, where + ": expected true or false, got '" + *text + "'");
+  return std::nullopt;
+}
+
+void Loader::parseLua(const YAML::Node& value, const YAML::Node& key, LuaConfig& lua) {
+  const std::string where = "lua";
+  lua.mark = markOf(key);
+  if (!expectMap(value, key, where)) return;
+  forEachKey(
+      value, where, kLuaKeys, [&](std::string_view name, const YAML::Node& k, const YAML::Node& v) {
+        const std::string field = where + "." + std::string(name);
+        if (name == "memory_limit") {
+          if (auto bytes = size(v, k, field, true)) {
+            if (*bytes < (uint64_t{1} << 20)) {
+              error(v, k, field + ": must be at least 1MiB");
+              return;
+            }
+            lua.memory_limit_bytes = *bytes;
+          }
+        } else if (name == "instruction_budget") {
+          if (auto n = integer(v, k, field, 1000, 1'000'000'000))
+            lua.instruction_budget = uint32_t(*n);
+        } else if (name == "module_path") {
+          if (auto text = scalar(v, k, field)) lua.module_path = *text;
+        } else if (name == "watch") {
+          if (auto b = boolean(v, k, field)) lua.watch = *b;
+        } else if (name == "shared_dicts") {
+          if (!expectMap(v, k, field)) return;
+          for (const auto& entry : v) {
+            std::string dict = entry.first.Scalar();
+            if (!isName(dict) || dict.find('.') != std::string::npos ||
+                dict.find('-') != std::string::npos) {
+              error(entry.first.Mark(),
+                    field + ": invalid dict name '" + dict + "' (use letters, digits and '_')");
+              continue;
+            }
+            if (auto bytes = size(entry.second, entry.first, field + "." + dict, true))
+              lua.shared_dicts[dict] = *bytes;
+          }
+        }
+      });
+}
+
+void Loader::parseAdmin(const YAML::Node& value, const YAML::Node& key, Config& cfg) {
+  AdminConfig admin;
+  admin.mark = markOf(key);
+  if (!expectMap(value, key, "admin")) return;
+  forEachKey(value, "admin", kAdminKeys,
+             [&](std::string_view, const YAML::Node& k, const YAML::Node& v) {
+               std::optional<std::string> text = scalar(v, k, "admin.listen");
+               if (!text) return;
+               admin.listen = *text;
+               admin.mark = markOf(v);
+             });
+  if (admin.listen.empty()) {
+    error(value, key, "admin: 'listen' is required (e.g. listen: \"127.0.0.1:9901\")");
+    return;
+  }
+  cfg.admin = std::move(admin);
+}
+
+void Loader::parseAccessLog(const YAML::Node& value, const YAML::Node& key, Config& cfg) {
+  AccessLogConfig log;
+  log.mark = markOf(key);
+  if (!expectMap(value, key, "access_log")) return;
+  forEachKey(value, "access_log", kAccessLogKeys,
+             [&](std::string_view name, const YAML::Node& k, const YAML::Node& v) {
+               if (name == "path") {
+                 if (auto text = scalar(v, k, "access_log.path")) log.path = *text;
+               } else if (name == "buffer") {
+                 if (auto bytes = size(v, k, "access_log.buffer", true)) {
+                   if (*bytes < 4096) {
+                     error(v, k, "access_log.buffer: must be at least 4KiB");
+                     return;
+                   }
+                   log.buffer_bytes = *bytes;
+                 }
+               }
+             });
+  if (log.path.empty()) {
+    error(value, key, "access_log: 'path' is required");
+    return;
+  }
+  cfg.access_log = std::move(log);
 }
 
 void Loader::parseMatch(const YAML::Node& value, const YAML::Node& key, const std::string& where,

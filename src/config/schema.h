@@ -45,7 +45,11 @@ struct UpstreamConfig {
   HashBy hash_by = HashBy::kClientIp;  // consistent_hash only
   std::string hash_name;               // header or cookie name (lower-cased for headers)
   uint32_t keepalive_max_idle = 64;    // idle upstream connections kept per worker per backend
-  std::optional<ScaleConfig> scale;    // autoscaled: the provider supplies the backends
+  // A response header in which backends report their load (e.g. "x-backend-load: 0.73"),
+  // lower case; empty: none. Kept per backend as the gauge tidegate_upstream_backend_load and
+  // the Lua backend metric "load".
+  std::string load_header;
+  std::optional<ScaleConfig> scale;  // autoscaled: the provider supplies the backends
   SourceMark mark;
 };
 
@@ -65,11 +69,42 @@ struct RouteMatch {
   std::vector<HeaderMatch> headers;        // all must match
 };
 
+// A route's Lua script: a file, or code inline in the YAML.
+struct ScriptConfig {
+  std::string file;  // path as written (relative to the working directory)
+  std::string code;  // inline code; `file` empty
+  SourceMark mark;
+};
+
 struct RouteConfig {
   std::string name;  // defaults to "route<N>" (0-based index)
   RouteMatch match;
   std::string upstream;
   std::optional<uint64_t> max_body_bytes;  // overrides limits.max_body_bytes
+  std::optional<ScriptConfig> script;
+  SourceMark mark;
+};
+
+// Settings of every Lua VM (one per worker, one for the control plane).
+struct LuaConfig {
+  uint64_t memory_limit_bytes = uint64_t{64} << 20;
+  uint32_t instruction_budget = 250'000;
+  std::string module_path;                       // where require() looks; empty: no require
+  std::map<std::string, uint64_t> shared_dicts;  // tg.shared.<name>: capacity in bytes
+  bool watch = false;                            // reload scripts when their files change
+  SourceMark mark;
+};
+
+// The admin listener: GET /metrics and the admin API. Absent: none.
+struct AdminConfig {
+  std::string listen;  // "127.0.0.1:9901"
+  SourceMark mark;
+};
+
+// JSON-lines access log, written by a background thread. Absent: off.
+struct AccessLogConfig {
+  std::string path;
+  uint64_t buffer_bytes = 1 << 20;  // per worker; records past a full buffer are dropped
   SourceMark mark;
 };
 
@@ -82,6 +117,9 @@ struct Config {
   Limits limits;
   std::vector<UpstreamConfig> upstreams;  // in file order; names unique
   std::vector<RouteConfig> routes;        // in file order
+  LuaConfig lua;
+  std::optional<AdminConfig> admin;
+  std::optional<AccessLogConfig> access_log;
 };
 
 }  // namespace tidegate::config

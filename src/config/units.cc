@@ -76,11 +76,14 @@ char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
 }
 
-// Bytes per size unit (case-insensitive, optional trailing 'b'); 0 for an unknown unit.
+// Bytes per size unit (case-insensitive, optional 'i' and trailing 'b': k, kb, KiB); 0 for an
+// unknown unit.
 uint64_t sizeUnitBytes(std::string_view unit) {
   if (unit.empty()) return 1;
   if (lower(unit.back()) == 'b') unit.remove_suffix(1);
   if (unit.empty()) return 1;
+  // "MiB" is what Kubernetes and most tools write; the units are binary either way.
+  if (unit.size() == 2 && lower(unit[1]) == 'i') unit.remove_suffix(1);
   if (unit.size() != 1) return 0;
   switch (lower(unit[0])) {
     case 'k':
@@ -128,7 +131,7 @@ Result<uint64_t> parseSize(std::string_view text) {
   uint64_t unit = sizeUnitBytes(d.suffix);
   if (unit == 0) {
     return configError("invalid size " + quoted(text) + ": unknown unit " + quoted(d.suffix) +
-                       " (use k, m, g, optionally followed by b)");
+                       " (use k, m, g, optionally followed by b or ib: 64m, 64MiB)");
   }
   uint64_t bytes = 0;
   if (!scaleExact(d, unit, bytes)) {

@@ -42,6 +42,14 @@ class HeaderList {
   }
   void clear() { size_ = 0; }
 
+  // Removes every field named `lower_name` (lower case), keeping the others in order.
+  void removeAll(std::string_view lower_name) {
+    size_t out = 0;
+    for (size_t i = 0; i < size_; ++i)
+      if (!equalsLower(items_[i].name, lower_name)) items_[out++] = items_[i];
+    size_ = out;
+  }
+
   // First field named `lower_name` (lower case), or nullptr.
   const Header* find(std::string_view lower_name) const {
     for (size_t i = 0; i < size_; ++i)

@@ -21,6 +21,12 @@ FamilySpec counter(std::string name, std::string help, std::vector<std::string> 
 FamilySpec gauge(std::string name, std::string help, std::vector<std::string> labels) {
   return spec(MetricType::kGauge, std::move(name), std::move(help), std::move(labels));
 }
+// A value a source reports now and then: the latest write wins across workers.
+FamilySpec latestGauge(std::string name, std::string help, std::vector<std::string> labels) {
+  FamilySpec s = gauge(std::move(name), std::move(help), std::move(labels));
+  s.gauge_merge = GaugeMerge::kLatest;
+  return s;
+}
 // Recorded in microseconds, exposed in seconds.
 FamilySpec latency(std::string name, std::string help, std::vector<std::string> labels) {
   FamilySpec s = spec(MetricType::kHistogram, std::move(name), std::move(help), std::move(labels));
@@ -79,6 +85,12 @@ Result<RequestMetrics> RequestMetrics::declare(SeriesRegistry& registry) {
       {&m.up_in_flight_, gauge("tidegate_upstream_requests_in_flight",
                                "Requests sent to a backend and not yet answered.", backend_labels)},
       {&m.up_replicas_, gauge("tidegate_upstream_replicas", "Backends in the pool.", {"upstream"})},
+      {&m.up_backend_load_,
+       latestGauge("tidegate_upstream_backend_load",
+                   "The load a backend last reported in its load header.", backend_labels)},
+      {&m.lua_errors_,
+       counter("tidegate_lua_errors_total", "Route script hook failures (errors, budget, memory).",
+               route_labels)},
   };
   for (Declaration& d : declarations) {
     auto id = registry.declare(std::move(d.spec));
@@ -124,6 +136,9 @@ Result<RouteSeries> RequestMetrics::route(std::string_view route, std::string_vi
   auto in_flight = as<GaugeId>(registry_->series(http_in_flight_, {route, upstream}));
   if (!in_flight) return in_flight.error();
   s.in_flight = *in_flight;
+  auto lua_errors = as<CounterId>(registry_->series(lua_errors_, {route, upstream}));
+  if (!lua_errors) return lua_errors.error();
+  s.lua_errors = *lua_errors;
   return s;
 }
 
@@ -150,6 +165,9 @@ Result<BackendSeries> RequestMetrics::backend(std::string_view upstream, std::st
   auto in_flight = as<GaugeId>(registry_->series(up_in_flight_, {upstream, backend}));
   if (!in_flight) return in_flight.error();
   s.in_flight = *in_flight;
+  auto load = as<GaugeId>(registry_->series(up_backend_load_, {upstream, backend}));
+  if (!load) return load.error();
+  s.reported_load = *load;
   return s;
 }
 

@@ -34,6 +34,7 @@ struct RouteSeries {
   CounterId bytes_received;                        // request bytes from the client
   CounterId bytes_sent;                            // response bytes to the client
   GaugeId in_flight;                               // tidegate_http_requests_in_flight
+  CounterId lua_errors;                            // tidegate_lua_errors_total
 };
 
 // Labels {upstream, backend}.
@@ -45,6 +46,7 @@ struct BackendSeries {
   CounterId connect_failures;                      // tidegate_upstream_connect_failures_total
   CounterId timeouts;                              // tidegate_upstream_timeouts_total
   GaugeId in_flight;                               // tidegate_upstream_requests_in_flight
+  GaugeId reported_load;                           // tidegate_upstream_backend_load
 };
 
 // Labels {upstream}; set by the control thread (autoscaler, membership).
@@ -76,7 +78,7 @@ class RequestMetrics {
   SeriesRegistry* registry_;
   FamilyId http_requests_, http_duration_, http_bytes_received_, http_bytes_sent_, http_in_flight_;
   FamilyId up_requests_, up_duration_, up_bytes_sent_, up_bytes_received_, up_connect_failures_,
-      up_timeouts_, up_in_flight_, up_replicas_;
+      up_timeouts_, up_in_flight_, up_replicas_, up_backend_load_, lua_errors_;
   RouteSeries unmatched_{};
   GaugeId connections_active_;
   CounterId connections_total_;

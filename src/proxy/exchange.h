@@ -9,6 +9,9 @@
 
 #include "core/buffer.h"
 #include "http/message_head.h"
+#include "proxy/edit_arena.h"
+#include "proxy/lua_request.h"
+#include "proxy/lua_response.h"
 #include "upstream/connection_pool.h"
 
 namespace tidegate::proxy {
@@ -25,6 +28,11 @@ struct Exchange {
   upstream::ConnectionPtr conn;
   char request_id[64];
   size_t request_id_len = 0;
+  // Route scripts: what the hooks see of this request and its response, and the storage for
+  // the strings they set. Untouched when the route has no script.
+  EditArena arena;
+  LuaRequest lua_req;
+  LuaResponse lua_resp;
 
   std::string_view requestId() const { return {request_id, request_id_len}; }
 };

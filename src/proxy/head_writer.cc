@@ -162,6 +162,29 @@ void writeClientResponseHead(const http::ResponseHead& resp, uint8_t client_mino
   w.put("\r\n");
 }
 
+void writeScriptResponseHead(int status, size_t body_size, std::span<const lua::HeaderRef> headers,
+                             std::string_view request_id, bool close, HeadWriter& w) {
+  w.put("HTTP/1.1 ");
+  w.putUint(uint64_t(status));
+  w.put(" ");
+  w.put(http::reasonPhrase(status));
+  w.put("\r\n");
+  bool has_type = false, has_server = false;
+  for (const lua::HeaderRef& h : headers) {
+    has_type |= h.name.size() == 12 && http::equalsLower(h.name, "content-type");
+    has_server |= h.name.size() == 6 && http::equalsLower(h.name, "server");
+    w.header(h.name, h.value);
+  }
+  if (!has_server) w.put("Server: tidegate\r\n");
+  if (!has_type) w.put("Content-Type: text/plain\r\n");
+  w.put("Content-Length: ");
+  w.putUint(body_size);
+  w.put("\r\n");
+  if (!request_id.empty()) w.header("X-Request-Id", request_id);
+  if (close) w.put("Connection: close\r\n");
+  w.put("\r\n");
+}
+
 void writeLocalResponse(int status, std::string_view body, std::string_view request_id, bool close,
                         HeadWriter& w) {
   w.put("HTTP/1.1 ");

@@ -7,11 +7,15 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <charconv>
+#include <cmath>
 
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/chunked.h"
 #include "http/parser.h"
+#include "lua/hooks.h"
+#include "metrics/request_metrics.h"
 #include "net/listener.h"
 #include "proxy/exchange.h"
 #include "proxy/head_writer.h"
@@ -117,6 +121,13 @@ class Session {
   awaitable<Next> failLocal(Exchange& ex, size_t head_len, bool head_consumed, int status,
                             std::string_view body);
   awaitable<bool> writeClient(std::span<const asio::const_buffer> bufs);
+  awaitable<Next> respondScript(Exchange& ex, size_t head_len);
+  // A hook failed: count it on the route and answer 500.
+  awaitable<Next> failScript(Exchange& ex, size_t head_len, bool head_consumed);
+  // After the response (or the failure): metrics, on_log, and the request's Lua state.
+  void finishRequest(Exchange& ex);
+  void noteReportedLoad(const Pool& pool, const upstream::Backend& backend,
+                        const http::ResponseHead& resp);
 
   Worker& w_;
   tcp::socket client_;
@@ -129,10 +140,29 @@ class Session {
   char ip_[64] = {};
   size_t ip_len_ = 0;
   std::string_view route_name_;
+
+  // The request being served, for metrics and on_log; reset when a request starts.
+  struct RequestRecord {
+    int64_t start_ns = 0;  // head parsed
+    int status = 0;        // sent to the client; 0 when nothing was
+    uint64_t bytes_in = 0;
+    uint64_t bytes_out = 0;
+    const metrics::RouteSeries* route = nullptr;  // null: unmatched
+    const upstream::Backend* backend = nullptr;   // the backend that answered
+    lua::Script* script = nullptr;                // the route's script, when it has one
+    bool upstream_response = false;               // lua_resp holds a backend's response
+    int64_t connect_ns = -1;
+    int64_t sent_ns = 0;
+    int64_t header_ns = -1;
+  } rec_;
 };
 
 awaitable<void> Session::run() {
   w_.active_connections.fetch_add(1, std::memory_order_relaxed);
+  // Connection series handles never change, so the close can use the ones seen at open.
+  const metrics::GaugeId connections_active = w_.snapshot()->shared->connections_active;
+  w_.shard().add(connections_active, 1.0);
+  w_.shard().add(w_.snapshot()->shared->connections_total);
   bool first = true;
   for (;;) {
     if (in_.empty()) {
@@ -190,17 +220,23 @@ awaitable<void> Session::run() {
       in_.commit(n);
     }
     Next next = Next::kClose;
+    rec_ = RequestRecord{};
+    rec_.start_ns = monotonicNowNs();
     if (!client_gone) {
       if (pr.status == http::ParseStatus::kError) {
         std::string body = std::string(pr.error) + "\n";
+        rec_.bytes_in = in_.size();
         next = co_await respondLocal(&ex, pr.error_status, body, true);
       } else {
         w_.active_requests.fetch_add(1, std::memory_order_relaxed);
         w_.requests_total.fetch_add(1, std::memory_order_relaxed);
+        rec_.bytes_in = pr.consumed;
         next = co_await serveRequest(ex, pr);
         w_.active_requests.fetch_sub(1, std::memory_order_relaxed);
       }
+      finishRequest(ex);
     }
+    w_.buffers().release(ex.upstream_in);
     w_.exchanges().release(std::move(ex_ptr));
     snap_.reset();
     if (next == Next::kClose) break;
@@ -212,7 +248,55 @@ awaitable<void> Session::run() {
   std::error_code ignored;
   client_.shutdown(tcp::socket::shutdown_both, ignored);
   client_.close(ignored);
+  w_.shard().add(connections_active, -1.0);
   w_.active_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Session::finishRequest(Exchange& ex) {
+  const Snapshot& snap = *snap_->shared;
+  const int64_t end_ns = monotonicNowNs();
+  const int64_t latency_us = (end_ns - rec_.start_ns) / 1000;
+  metrics::MetricShard& shard = w_.shard();
+  const metrics::RouteSeries& route = rec_.route ? *rec_.route : snap.unmatched_series;
+  const upstream::Backend* backend = rec_.upstream_response ? rec_.backend : nullptr;
+  const int status = rec_.status ? rec_.status : 499;  // nothing sent: the client went away
+  metrics::recordRequest(shard, route, backend ? &backend->series() : nullptr,
+                         metrics::statusClassOf(status), uint64_t(std::max<int64_t>(latency_us, 0)),
+                         rec_.bytes_in, rec_.bytes_out);
+  if (rec_.route) metrics::routeInFlight(shard, *rec_.route, -1);
+
+  if (rec_.script) {
+    lua::Script& script = *rec_.script;
+    if (script.has(lua::Hook::kOnLog)) {
+      if (!rec_.upstream_response) ex.lua_resp.beginLocal(status);
+      lua::LogTimings t;
+      t.total_ms = double(end_ns - rec_.start_ns) / 1e6;
+      if (rec_.header_ns >= 0) {
+        t.upstream_connect_ms = rec_.connect_ns >= 0 ? double(rec_.connect_ns) / 1e6 : 0.0;
+        t.upstream_header_ms = double(rec_.header_ns - rec_.sent_ns) / 1e6;
+        t.upstream_total_ms = double(end_ns - rec_.sent_ns) / 1e6;
+      }
+      uint64_t errors = script.counters().errors.load(std::memory_order_relaxed);
+      lua::runOnLog(script, ex.lua_req, ex.lua_resp, t);
+      if (script.counters().errors.load(std::memory_order_relaxed) != errors && rec_.route)
+        shard.add(rec_.route->lua_errors);
+    } else {
+      lua::finishRequest(script.vm(), ex.lua_req);
+    }
+  }
+  ex.arena.reset();
+}
+
+void Session::noteReportedLoad(const Pool& pool, const upstream::Backend& backend,
+                               const http::ResponseHead& resp) {
+  const http::Header* h = resp.headers.find(pool.load_header);
+  if (!h) return;
+  double load = 0;
+  const char* end = h->value.data() + h->value.size();
+  auto [ptr, ec] = std::from_chars(h->value.data(), end, load);
+  if (ec != std::errc() || ptr != end || !std::isfinite(load)) return;
+  backend.stats().reported_load.store(load, std::memory_order_relaxed);
+  w_.shard().set(backend.series().reported_load, load);
 }
 
 awaitable<Session::Next> Session::serveRequest(Exchange& ex, const http::ParseResult& pr) {
@@ -225,11 +309,56 @@ awaitable<Session::Next> Session::serveRequest(Exchange& ex, const http::ParseRe
   const Route* route = snap.router.match(req);
   if (!route) co_return co_await failLocal(ex, pr.consumed, false, 404, "no route matches\n");
   route_name_ = route->name;
+  rec_.route = &snap.route_series[route->index];
+  metrics::routeInFlight(w_.shard(), *rec_.route, +1);
   uint64_t max_body = route->max_body_bytes;
   if (req.framing == http::BodyFraming::kContentLength && req.content_length > max_body)
     co_return co_await respondLocal(&ex, 413, "request body too large\n", true);
 
-  co_return co_await forward(ex, pr.consumed, snap.route_pool[route->index], max_body);
+  uint32_t pool_index = snap.route_pool[route->index];
+  lua::Script* script =
+      route->index < snap_->route_scripts.size() ? snap_->route_scripts[route->index] : nullptr;
+  if (script) {
+    rec_.script = script;
+    ex.lua_req.begin(ex.req, ex.arena, clientIp(), route->name, snap);
+    if (script->has(lua::Hook::kOnRequest)) {
+      lua::HookOutcome out = lua::runOnRequest(*script, ex.lua_req);
+      if (out.action == lua::HookAction::kFail)
+        co_return co_await failScript(ex, pr.consumed, false);
+      if (out.action == lua::HookAction::kRespond)
+        co_return co_await respondScript(ex, pr.consumed);
+      if (ex.lua_req.poolOverride() >= 0) pool_index = uint32_t(ex.lua_req.poolOverride());
+    }
+  }
+  co_return co_await forward(ex, pr.consumed, pool_index, max_body);
+}
+
+awaitable<Session::Next> Session::failScript(Exchange& ex, size_t head_len, bool head_consumed) {
+  if (rec_.route) w_.shard().add(rec_.route->lua_errors);
+  co_return co_await failLocal(ex, head_len, head_consumed, 500, "script error\n");
+}
+
+awaitable<Session::Next> Session::respondScript(Exchange& ex, size_t head_len) {
+  const http::RequestHead& req = ex.req;
+  bool whole_request_here = req.framing == http::BodyFraming::kNone ||
+                            (req.framing == http::BodyFraming::kContentLength &&
+                             in_.size() - head_len >= req.content_length);
+  if (whole_request_here) {
+    uint64_t body = req.framing == http::BodyFraming::kNone ? 0 : req.content_length;
+    in_.consume(head_len + body);
+    rec_.bytes_in += body;
+  }
+  bool close = !whole_request_here || !req.keep_alive || w_.draining();
+  const LuaRequest& lr = ex.lua_req;
+  HeadWriter hw(ex.out.data(), ex.out.size());
+  writeScriptResponseHead(lr.respondStatus(), lr.respondBody().size(), lr.respondHeaders(),
+                          ex.requestId(), close, hw);
+  if (hw.overflow()) co_return co_await respondLocal(&ex, 500, "script response too large\n", true);
+  rec_.status = lr.respondStatus();
+  std::string_view body = req.method == http::Method::kHead ? std::string_view() : lr.respondBody();
+  std::array<asio::const_buffer, 2> b{asio::buffer(hw.view()), asio::buffer(body)};
+  bool ok = co_await writeClient(b);
+  co_return (ok && !close) ? Next::kKeepAlive : Next::kClose;
 }
 
 awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_t pool_index,
@@ -294,10 +423,19 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
   UpstreamFailure last_failure = UpstreamFailure::kNone;
   std::string last_failure_body;
 
+  lua::Script* script = rec_.script;
   for (;;) {
     int64_t now = coarseNowMs();
-    const upstream::Backend* backend =
-        forced ? forced : balancer.pick({now, hash_key, failed_backend});
+    const upstream::Backend* backend = forced;
+    // The script's balance picks the first backend; a retry elsewhere uses the built-in
+    // balancer, which knows to avoid the backend that failed.
+    if (!backend && script && !failed_backend && script->has(lua::Hook::kBalance)) {
+      int index = lua::runBalance(*script, ex.lua_req, pool.lua_backends);
+      if (index == lua::kBalanceFailed) co_return co_await failScript(ex, head_len, head_consumed);
+      if (index >= 0 && size_t(index) < pool.backends.size())
+        backend = pool.backends[size_t(index)].get();
+    }
+    if (!backend) backend = balancer.pick({now, hash_key, failed_backend});
     forced = nullptr;
     if (!backend) {
       // No other backend to retry on: report the failure that made us look for one.
@@ -314,10 +452,19 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
     }
     fresh_only = false;
     UpstreamFailure failure = UpstreamFailure::kNone;
-    if (!reused) failure = co_await connect(ex, backend);
+    rec_.connect_ns = -1;
+    if (!reused) {
+      int64_t connect_start = monotonicNowNs();
+      failure = co_await connect(ex, backend);
+      rec_.connect_ns = monotonicNowNs() - connect_start;
+      if (failure == UpstreamFailure::kConnect || failure == UpstreamFailure::kConnectTimeout)
+        metrics::upstreamConnectFailure(w_.shard(), backend->series());
+    }
 
     backend->onRequestStart();
+    metrics::backendInFlight(w_.shard(), backend->series(), +1);
     int64_t start_ns = monotonicNowNs();
+    rec_.sent_ns = start_ns;
     bool wrote_any = false;
     int client_error = 0;
     if (failure == UpstreamFailure::kNone) {
@@ -327,6 +474,7 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
         first_body = std::min<uint64_t>(in_.size() - head_len, req.content_length);
       std::array<asio::const_buffer, 2> bufs{asio::buffer(ex.out.data(), ex.upstream_head_len),
                                              asio::buffer(in_.data() + head_len, first_body)};
+      if (!head_consumed) rec_.bytes_in = head_len + first_body;
       up_deadline_.arm(ex.conn->socket, now + timeouts().upstream_response_ms);
       auto [ec, n] = co_await asio::async_write(ex.conn->socket, bufs, kNoThrow);
       if (ec) {
@@ -347,8 +495,11 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
       }
     }
     if (failure == UpstreamFailure::kNone) failure = co_await readResponseHead(ex);
+    if (failure == UpstreamFailure::kConnectTimeout || failure == UpstreamFailure::kResponseTimeout)
+      metrics::upstreamTimeout(w_.shard(), backend->series());
 
     if (failure != UpstreamFailure::kNone) {
+      metrics::backendInFlight(w_.shard(), backend->series(), -1);
       ex.conn.reset();
       up_deadline_.disarm();
       if (failure == UpstreamFailure::kClientBody) {
@@ -387,15 +538,37 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
     }
 
     // A response head arrived: from here on the request is committed to this backend.
+    rec_.header_ns = monotonicNowNs();
+    rec_.backend = backend;
     if (!head_consumed) {
       size_t body = req.framing == http::BodyFraming::kContentLength ? req.content_length : 0;
       in_.consume(head_len + body);
+      rec_.bytes_in = head_len + body;
     }
+    if (!pool.load_header.empty()) noteReportedLoad(pool, *backend, ex.resp);
+    if (script) {
+      rec_.upstream_response = true;
+      ex.lua_resp.beginUpstream(ex.resp, ex.arena, pool, backend);
+      if (script->has(lua::Hook::kOnResponse) &&
+          lua::runOnResponse(*script, ex.lua_req, ex.lua_resp).action == lua::HookAction::kFail) {
+        // Nothing went to the client yet: drop the backend's response, answer 500.
+        rec_.upstream_response = false;
+        backend->onRequestEnd(coarseNowMs(), (monotonicNowNs() - start_ns) / 1000, false);
+        metrics::backendInFlight(w_.shard(), backend->series(), -1);
+        ex.conn.reset();
+        up_deadline_.disarm();
+        if (rec_.route) w_.shard().add(rec_.route->lua_errors);
+        co_return co_await respondLocal(&ex, 500, "script error\n", true);
+      }
+    }
+    rec_.upstream_response = true;
     bool upstream_reusable = false;
     bool close_client = !client_keep_alive || w_.draining();
     bool ok = co_await relayResponse(ex, upstream_reusable, close_client);
+    if (ok && script) ex.lua_resp.bodyComplete();
     int64_t latency_us = (monotonicNowNs() - start_ns) / 1000;
     backend->onRequestEnd(coarseNowMs(), latency_us, !ok || ex.resp.status >= 500);
+    metrics::backendInFlight(w_.shard(), backend->series(), -1);
     up_deadline_.disarm();
     if (upstream_reusable && ok && !w_.draining()) {
       ex.conn->requests++;
@@ -403,7 +576,6 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
     } else {
       ex.conn.reset();
     }
-    w_.buffers().release(ex.upstream_in);
     co_return (ok && !close_client) ? Next::kKeepAlive : Next::kClose;
   }
 }
@@ -452,6 +624,7 @@ awaitable<UpstreamFailure> Session::sendBody(Exchange& ex, size_t already_sent, 
       auto [ec, n] = co_await asio::async_write(up, asio::buffer(in_.data(), chunk), kNoThrow);
       if (ec) co_return UpstreamFailure::kSend;
       in_.consume(chunk);
+      rec_.bytes_in += chunk;
       remaining -= chunk;
     }
     co_return UpstreamFailure::kNone;
@@ -503,6 +676,7 @@ awaitable<UpstreamFailure> Session::sendBody(Exchange& ex, size_t already_sent, 
       if (ec) co_return UpstreamFailure::kSend;
     }
     in_.consume(consumed);
+    rec_.bytes_in += consumed;
     if (done) co_return UpstreamFailure::kNone;
     if (n_iov + 3 > kMaxIov) continue;  // more decoded input may be waiting
     in_.compact();
@@ -583,6 +757,8 @@ awaitable<bool> Session::relayResponse(Exchange& ex, bool& upstream_reusable, bo
     (void)co_await respondLocal(&ex, 502, "upstream response head too large\n", true);
     co_return false;
   }
+  rec_.status = resp.status;
+  LuaResponse* keep = rec_.script && ex.lua_resp.keepingBody() ? &ex.lua_resp : nullptr;
   const int64_t timeout = timeouts().upstream_response_ms;
   const int64_t client_timeout = timeouts().client_idle_ms;
   std::array<asio::const_buffer, 2> first{asio::buffer(ex.out.data(), hw.size()),
@@ -607,6 +783,7 @@ awaitable<bool> Session::relayResponse(Exchange& ex, bool& upstream_reusable, bo
       uint64_t remaining = resp.content_length;
       size_t n = std::min<uint64_t>(buf.size(), remaining);
       first[1] = asio::buffer(buf.data(), n);
+      if (keep) keep->appendBody({buf.data(), n});
       if (!co_await writeClient(first)) co_return false;
       buf.consume(n);
       remaining -= n;
@@ -614,6 +791,7 @@ awaitable<bool> Session::relayResponse(Exchange& ex, bool& upstream_reusable, bo
         if (!co_await readMore()) co_return false;  // backend died mid-body: abort the client
         n = std::min<uint64_t>(buf.size(), remaining);
         std::array<asio::const_buffer, 1> b{asio::buffer(buf.data(), n)};
+        if (keep) keep->appendBody({buf.data(), n});
         armClient(client_timeout);
         if (!co_await writeClient(b)) co_return false;
         buf.consume(n);
@@ -637,6 +815,7 @@ awaitable<bool> Session::relayResponse(Exchange& ex, bool& upstream_reusable, bo
             error = true;
             break;
           }
+          if (keep && step.kind == http::ChunkedDecoder::Kind::kData) keep->appendBody(step.bytes);
           if (!chunked_to_client && step.kind == http::ChunkedDecoder::Kind::kData)
             iov[n_iov++] = asio::buffer(step.bytes.data(), step.bytes.size());
           consumed += step.consumed;
@@ -665,6 +844,7 @@ awaitable<bool> Session::relayResponse(Exchange& ex, bool& upstream_reusable, bo
     }
     case http::BodyFraming::kUntilClose: {
       first[1] = asio::buffer(buf.data(), buf.size());
+      if (keep) keep->appendBody(buf.view());
       if (!co_await writeClient(first)) co_return false;
       buf.clear();
       for (;;) {
@@ -674,6 +854,7 @@ awaitable<bool> Session::relayResponse(Exchange& ex, bool& upstream_reusable, bo
         if (ec == asio::error::eof) co_return true;  // the end of this body
         if (ec) co_return false;
         std::array<asio::const_buffer, 1> b{asio::buffer(buf.data(), n)};
+        if (keep) keep->appendBody({buf.data(), n});
         armClient(client_timeout);
         if (!co_await writeClient(b)) co_return false;
         buf.clear();
@@ -698,12 +879,14 @@ awaitable<Session::Next> Session::failLocal(Exchange& ex, size_t head_len, bool 
 awaitable<bool> Session::writeClient(std::span<const asio::const_buffer> bufs) {
   armClient(snap_ ? timeouts().client_idle_ms : 60000);
   auto [ec, n] = co_await asio::async_write(client_, bufs, kNoThrow);
+  rec_.bytes_out += n;
   co_return !ec;
 }
 
 awaitable<Session::Next> Session::respondLocal(Exchange* ex, int status, std::string_view body,
                                                bool close) {
   if (w_.draining()) close = true;
+  rec_.status = status;
   HeadWriter hw(ex->out.data(), ex->out.size());
   writeLocalResponse(status, body, ex->requestId(), close, hw);
   std::array<asio::const_buffer, 1> b{asio::buffer(hw.view())};

@@ -58,11 +58,47 @@ Worker::~Worker() {
   upstreams_.clear();
 }
 
+Result<Ok> Worker::createLuaVm(lua::VmOptions options) {
+  auto vm = lua::LuaVm::create(std::move(options));
+  if (!vm) return vm.error();
+  vm_ = std::move(vm.value());
+  return Ok{};
+}
+
+void Worker::loadScripts(WorkerSnapshot& next) {
+  const auto& set = next.shared->scripts;
+  if (!set || !vm_) return;
+  // Unchanged scripts (a reload that touched only other settings): keep the loaded ones, and
+  // with them the scripts' module-level state.
+  if (snapshot_ && snapshot_->shared->scripts == set) {
+    next.scripts = snapshot_->scripts;
+  } else {
+    auto loaded = lua::LoadedScripts::load(*vm_, set);
+    if (loaded) {
+      next.scripts = std::move(loaded.value());
+    } else if (snapshot_ && snapshot_->scripts) {
+      // Checked on the control thread already, so this is a resource limit: the old scripts
+      // stay in force on this worker.
+      log::error("worker {}: scripts not loaded, keeping the previous ones: {}", id_,
+                 loaded.error().message());
+      next.scripts = snapshot_->scripts;
+    } else {
+      log::error("worker {}: scripts not loaded: {}", id_, loaded.error().message());
+    }
+  }
+  if (!next.scripts) return;
+  for (const Route& r : next.shared->router.routes()) {
+    next.route_scripts.resize(std::max(next.route_scripts.size(), r.index + 1), nullptr);
+    next.route_scripts[r.index] = next.scripts->find(r.name);
+  }
+}
+
 void Worker::installSnapshot(std::shared_ptr<const Snapshot> snap) {
   auto* ws = new WorkerSnapshot;
   ws->shared = std::move(snap);
   for (const Pool& p : ws->shared->pools)
     ws->balancers.push_back(upstream::makeBalancer(p.balance, p.backends, random()));
+  loadScripts(*ws);
   // Idle connections to backends that left every pool are of no further use.
   if (snapshot_) {
     for (const Pool& old_pool : snapshot_->shared->pools) {

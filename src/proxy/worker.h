@@ -14,7 +14,10 @@
 
 #include "core/buffer.h"
 #include "core/local_ref.h"
+#include "core/result.h"
 #include "event/deadline.h"
+#include "lua/vm.h"
+#include "metrics/shard.h"
 #include "proxy/exchange.h"
 #include "proxy/snapshot.h"
 #include "upstream/connection_pool.h"
@@ -40,6 +43,12 @@ class Worker {
   bool draining() const { return draining_; }
   void run();  // runs the loop until stopped; call from the worker's own thread
 
+  // Before the worker runs: its metric shard (the control thread folds it) and its Lua VM.
+  void setMetricShard(std::shared_ptr<metrics::MetricShard> shard) { shard_ = std::move(shard); }
+  Result<Ok> createLuaVm(lua::VmOptions options);
+
+  metrics::MetricShard& shard() { return *shard_; }
+  lua::LuaVm* luaVm() { return vm_.get(); }
   BufferPool& buffers() { return buffers_; }
   ExchangePool& exchanges() { return exchanges_; }
   upstream::ConnectionPool& upstreams() { return upstreams_; }
@@ -64,8 +73,13 @@ class Worker {
 
  private:
   void startUpstreamSweep();
+  void loadScripts(WorkerSnapshot& next);
 
   int id_;
+  // Destroyed after the event loop below: coroutine frames pin snapshots whose scripts live in
+  // this VM, and a Script must be destroyed before its VM.
+  std::unique_ptr<lua::LuaVm> vm_;
+  std::shared_ptr<metrics::MetricShard> shard_ = std::make_shared<metrics::MetricShard>();
   // Declared first so that it is destroyed last: the coroutine frames it still owns at exit
   // hold sockets and deadlines that refer to the members below.
   asio::io_context io_;

@@ -1,15 +1,27 @@
 #include "server/server.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <asio/signal_set.hpp>
 
 #include "config/loader.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "metrics/prometheus.h"
 #include "net/listener.h"
+#include "server/script_loader.h"
 
 namespace tidegate::server {
+namespace {
+
+int64_t mtimeNs(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return -1;
+  return int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+}  // namespace
 
 Server::Server(config::Config config)
     : config_(std::make_shared<const config::Config>(std::move(config))) {}
@@ -31,11 +43,24 @@ int Server::run() {
   // A worker's read buffer holds one request head (plus pipelined bytes): sized once here.
   buffer_size_ = std::max<size_t>(16 * 1024, config_->limits.max_head_bytes + 1024);
 
-  auto snap = buildSnapshot(config_, registry_, ++generation_, buffer_size_);
-  if (!snap) {
-    log::error("{}", snap.error().message());
+  auto telemetry = Telemetry::create();
+  if (!telemetry) {
+    log::error("{}", telemetry.error().message());
     return 1;
   }
+  telemetry_ = std::move(telemetry.value());
+  registry_ = std::make_unique<BackendRegistry>(&telemetry_->requests());
+
+  // Shared dicts are sized once, at start: a reload neither resizes nor empties them.
+  addSharedDicts(config_->lua, shared_dicts_);
+  const lua::VmOptions vm_options = vmOptionsFor(config_->lua, &shared_dicts_);
+  auto scripts = buildScripts(*config_, vm_options, ++generation_, nullptr);
+  if (!scripts) {
+    log::error("{}", scripts.error().message());
+    return 1;
+  }
+  scripts_ = scripts.value();
+
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<proxy::Worker>(int(i), buffer_size_);
     for (const auto& text : config_->listen) {
@@ -51,8 +76,24 @@ int Server::run() {
       }
       w->addListener(std::move(acceptor.value()));
     }
-    w->installSnapshot(snap.value());
+    auto shard = std::make_shared<metrics::MetricShard>();
+    telemetry_->addShard(shard);
+    w->setMetricShard(std::move(shard));
+    // Every worker gets a VM, even without scripts now: a reload may add some.
+    auto vm = w->createLuaVm(vm_options);
+    if (!vm) {
+      log::error("worker {}: {}", i, vm.error().message());
+      return 1;
+    }
     workers_.push_back(std::move(w));
+  }
+  if (auto built = rebuild(config_, scripts_); !built) {
+    log::error("{}", built.error().message());
+    return 1;
+  }
+  if (auto admin = startAdmin(); !admin) {
+    log::error("{}", admin.error().message());
+    return 1;
   }
   for (auto& w : workers_) {
     threads_.emplace_back([&worker = *w] {
@@ -62,8 +103,9 @@ int Server::run() {
   }
   for (const auto& text : config_->listen)
     log::info("listening on {}", text);
-  log::info("tidegate running: {} worker(s), {} route(s), {} upstream(s)", n,
-            config_->routes.size(), config_->upstreams.size());
+  log::info("tidegate running: {} worker(s), {} route(s), {} upstream(s){}", n,
+            config_->routes.size(), config_->upstreams.size(),
+            scripts_ ? fmt::format(", {} script(s)", scripts_->entries().size()) : "");
 
   std::function<void(std::error_code, int)> on_signal = [&](std::error_code ec, int sig) {
     if (ec) return;
@@ -76,6 +118,9 @@ int Server::run() {
     }
   };
   signals.async_wait(on_signal);
+  for (const auto& file : scriptFiles(*config_))
+    watched_mtimes_[file] = mtimeNs(file);
+  scheduleTick();
   control_.run();
 
   for (auto& w : workers_)
@@ -85,6 +130,42 @@ int Server::run() {
   threads_.clear();
   log::info("tidegate stopped");
   return 0;
+}
+
+Result<Ok> Server::startAdmin() {
+  if (!config_->admin) return Ok{};
+  auto addr = net::parseAddress(config_->admin->listen);
+  if (!addr)
+    return Error(ErrorSource::kConfig, "invalid admin listen address " + config_->admin->listen);
+  admin_ = std::make_unique<admin::AdminServer>(control_);
+  admin_->get("/metrics", [this](const admin::AdminRequest&) {
+    telemetry_->fold();  // fresh totals, not up to a second old
+    return admin::AdminResponse{200, std::string(metrics::kPrometheusContentType),
+                                telemetry_->renderPrometheus()};
+  });
+  admin_->get("/healthz", [this](const admin::AdminRequest&) {
+    return admin::AdminResponse{draining_ ? 503 : 200, "text/plain; charset=utf-8",
+                                draining_ ? "draining\n" : "ok\n"};
+  });
+  if (auto started = admin_->start(*addr); !started) return started.error();
+  log::info("admin listening on {}", config_->admin->listen);
+  return Ok{};
+}
+
+Result<Ok> Server::rebuild(std::shared_ptr<const config::Config> config,
+                           std::shared_ptr<const lua::ScriptSet> scripts) {
+  SnapshotInputs inputs;
+  inputs.metrics = &telemetry_->requests();
+  inputs.scripts = std::move(scripts);
+  inputs.membership = &membership_;
+  auto snap = buildSnapshot(config, *registry_, ++generation_, buffer_size_, inputs);
+  if (!snap) return snap.error();
+  // New series (routes, backends) get cells in every shard before any worker can write them.
+  telemetry_->reserveShards();
+  for (const proxy::Pool& pool : snap.value()->pools)
+    telemetry_->controlShard().set(pool.series.replicas, double(pool.backends.size()));
+  publish(snap.value());
+  return Ok{};
 }
 
 void Server::publish(std::shared_ptr<const proxy::Snapshot> snap) {
@@ -104,16 +185,73 @@ void Server::reload() {
   }
   if (loaded.config->listen != config_->listen || loaded.config->workers != config_->workers)
     log::warn("reload: listen and workers changes take effect only after a restart");
+  if (loaded.config->lua.memory_limit_bytes != config_->lua.memory_limit_bytes ||
+      loaded.config->lua.instruction_budget != config_->lua.instruction_budget ||
+      loaded.config->lua.shared_dicts != config_->lua.shared_dicts)
+    log::warn(
+        "reload: lua memory_limit, instruction_budget and shared_dicts take effect only "
+        "after a restart");
   auto next = std::make_shared<const config::Config>(std::move(*loaded.config));
-  auto snap = buildSnapshot(next, registry_, ++generation_, buffer_size_);
-  if (!snap) {
-    log::error("reload rejected: {}", snap.error().message());
+  auto scripts =
+      buildScripts(*next, vmOptionsFor(config_->lua, &shared_dicts_), generation_ + 1, scripts_);
+  if (!scripts) {
+    log::error("reload rejected, the old config and scripts stay in force:\n{}",
+               scripts.error().message());
+    return;
+  }
+  if (auto built = rebuild(next, scripts.value()); !built) {
+    log::error("reload rejected: {}", built.error().message());
     return;
   }
   config_ = next;
-  publish(snap.value());
+  scripts_ = scripts.value();
+  watched_mtimes_.clear();
+  for (const auto& file : scriptFiles(*config_))
+    watched_mtimes_[file] = mtimeNs(file);
   log::info("reloaded: generation {}, {} route(s), {} upstream(s)", generation_,
             config_->routes.size(), config_->upstreams.size());
+}
+
+void Server::reloadScripts(const std::string& why) {
+  auto scripts =
+      buildScripts(*config_, vmOptionsFor(config_->lua, &shared_dicts_), generation_ + 1, nullptr);
+  if (!scripts) {
+    log::error("{}: scripts rejected, the old ones stay in force:\n{}", why,
+               scripts.error().message());
+    return;
+  }
+  if (auto built = rebuild(config_, scripts.value()); !built) {
+    log::error("{}: {}", why, built.error().message());
+    return;
+  }
+  scripts_ = scripts.value();
+  log::info("{}: scripts reloaded (generation {})", why, generation_);
+}
+
+void Server::scheduleTick() {
+  tick_timer_.expires_after(std::chrono::seconds(1));
+  tick_timer_.async_wait([this](std::error_code ec) {
+    if (ec) return;
+    tick();
+    scheduleTick();
+  });
+}
+
+void Server::tick() {
+  telemetry_->tick({});
+  if (config_->lua.watch) watchScripts();
+}
+
+void Server::watchScripts() {
+  bool changed = false;
+  for (auto& [file, mtime] : watched_mtimes_) {
+    int64_t now = mtimeNs(file);
+    if (now != mtime) {
+      mtime = now;
+      changed = true;
+    }
+  }
+  if (changed) reloadScripts("script file changed");
 }
 
 void Server::startDrain() {
@@ -131,6 +269,8 @@ void Server::checkDrained() {
     busy += w->active_connections.load(std::memory_order_relaxed);
   if (busy == 0 || coarseNowMs() >= drain_deadline_ms_) {
     if (busy) log::warn("drain timeout: closing {} connection(s) still open", busy);
+    tick_timer_.cancel();
+    if (admin_) admin_->stop();
     control_.stop();
     return;
   }

@@ -1,17 +1,24 @@
 #pragma once
 // Server: the composition root. Starts one Worker per core (each with its own SO_REUSEPORT
-// listeners), publishes snapshots to them, and runs the control loop on the calling thread:
-// SIGHUP reloads the config file (a bad one is rejected and the old one keeps serving),
-// SIGTERM/SIGINT stop accepting and drain in-flight requests up to timeouts.drain.
+// listeners, metric shard and Lua VM), publishes snapshots to them, and runs the control plane
+// on the calling thread: the once-a-second telemetry round, the admin listener, SIGHUP reloads
+// (a bad config or script is rejected and the old one keeps serving), script watching, and
+// SIGTERM/SIGINT drain.
 
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <asio/steady_timer.hpp>
+
+#include "admin/admin_server.h"
 #include "config/schema.h"
+#include "lua/shared_dict.h"
 #include "proxy/worker.h"
 #include "server/snapshot_builder.h"
+#include "server/telemetry.h"
 
 namespace tidegate::server {
 
@@ -24,19 +31,34 @@ class Server {
   int run();
 
  private:
+  // Builds a snapshot of `config` with the current scripts and membership and publishes it.
+  Result<Ok> rebuild(std::shared_ptr<const config::Config> config,
+                     std::shared_ptr<const lua::ScriptSet> scripts);
   void publish(std::shared_ptr<const proxy::Snapshot> snap);
   void reload();
+  void reloadScripts(const std::string& why);
   void startDrain();
   void checkDrained();
+  void scheduleTick();
+  void tick();
+  void watchScripts();
+  Result<Ok> startAdmin();
 
   std::shared_ptr<const config::Config> config_;
-  BackendRegistry registry_;
+  std::unique_ptr<Telemetry> telemetry_;
+  lua::SharedDicts shared_dicts_;
+  std::shared_ptr<const lua::ScriptSet> scripts_;
+  std::unique_ptr<BackendRegistry> registry_;
+  std::map<std::string, std::vector<std::string>> membership_;  // autoscaled pools
   uint64_t generation_ = 0;
   size_t buffer_size_ = 0;
   std::vector<std::unique_ptr<proxy::Worker>> workers_;
   std::vector<std::thread> threads_;
   asio::io_context control_;
   asio::steady_timer drain_timer_{control_};
+  asio::steady_timer tick_timer_{control_};
+  std::unique_ptr<admin::AdminServer> admin_;
+  std::map<std::string, int64_t> watched_mtimes_;  // script file -> mtime (ns)
   int64_t drain_deadline_ms_ = 0;
   bool draining_ = false;
 };

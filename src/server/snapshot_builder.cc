@@ -12,11 +12,25 @@ Result<upstream::BackendPtr> BackendRegistry::get(const std::string& pool,
   if (it == entries_.end()) {
     auto addr = net::parseAddress(address);
     if (!addr) return Error(ErrorSource::kConfig, "invalid backend address " + address);
-    auto b = std::make_shared<const upstream::Backend>(address, *addr, weight);
+    auto b = std::make_shared<upstream::Backend>(address, *addr, weight);
+    if (metrics_) {
+      auto series = metrics_->backend(pool, address);
+      if (!series) return series.error();
+      b->setSeries(*series);
+    }
     it = entries_.emplace(key, Entry{std::move(b), false}).first;
   }
   it->second.used = true;
   return it->second.backend;
+}
+
+std::shared_ptr<const proxy::PoolBackendSet> BackendRegistry::backendSet(
+    const std::string& pool, const std::vector<upstream::BackendPtr>& backends) {
+  PoolSets& sets = sets_[pool];
+  if (!sets.current || !sets.current->sameAs(backends))
+    sets.current = std::make_shared<const proxy::PoolBackendSet>(sets.identity.get(),
+                                                                 ++set_generation_, backends);
+  return sets.current;
 }
 
 void BackendRegistry::sweepUnused() {
@@ -42,8 +56,9 @@ upstream::BalanceKind kindOf(config::Balance b) {
 
 Result<std::shared_ptr<const proxy::Snapshot>> buildSnapshot(
     std::shared_ptr<const config::Config> config, BackendRegistry& registry, uint64_t generation,
-    size_t max_buffer) {
+    size_t max_buffer, const SnapshotInputs& inputs) {
   auto snap = std::make_shared<proxy::Snapshot>(config, generation);
+  snap->scripts = inputs.scripts;
   std::map<std::string, uint32_t> pool_index;
   for (const auto& u : config->upstreams) {
     proxy::Pool pool;
@@ -52,10 +67,30 @@ Result<std::shared_ptr<const proxy::Snapshot>> buildSnapshot(
     pool.hash_by = u.hash_by;
     pool.hash_name = u.hash_name;
     pool.keepalive_max_idle = u.keepalive_max_idle;
-    for (const auto& b : u.backends) {
-      auto backend = registry.get(u.name, b.address, b.weight);
-      if (!backend) return backend.error();
-      pool.backends.push_back(std::move(backend.value()));
+    pool.load_header = u.load_header;
+    const std::vector<std::string>* members = nullptr;
+    if (u.scale && inputs.membership) {
+      auto it = inputs.membership->find(u.name);
+      if (it != inputs.membership->end()) members = &it->second;
+    }
+    if (members) {
+      for (const auto& address : *members) {
+        auto backend = registry.get(u.name, address, 1);
+        if (!backend) return backend.error();
+        pool.backends.push_back(std::move(backend.value()));
+      }
+    } else {
+      for (const auto& b : u.backends) {
+        auto backend = registry.get(u.name, b.address, b.weight);
+        if (!backend) return backend.error();
+        pool.backends.push_back(std::move(backend.value()));
+      }
+    }
+    pool.lua_backends = registry.backendSet(u.name, pool.backends);
+    if (inputs.metrics) {
+      auto series = inputs.metrics->pool(u.name);
+      if (!series) return series.error();
+      pool.series = *series;
     }
     pool_index[u.name] = uint32_t(snap->pools.size());
     snap->pools.push_back(std::move(pool));
@@ -68,6 +103,17 @@ Result<std::shared_ptr<const proxy::Snapshot>> buildSnapshot(
                    "route " + r.name + " names unknown upstream " + r.upstream);
     snap->route_pool.resize(std::max(snap->route_pool.size(), r.index + 1));
     snap->route_pool[r.index] = it->second;
+    snap->route_series.resize(snap->route_pool.size());
+    if (inputs.metrics) {
+      auto series = inputs.metrics->route(r.name, r.upstream);
+      if (!series) return series.error();
+      snap->route_series[r.index] = *series;
+    }
+  }
+  if (inputs.metrics) {
+    snap->unmatched_series = inputs.metrics->unmatched();
+    snap->connections_active = inputs.metrics->connectionsActive();
+    snap->connections_total = inputs.metrics->connectionsTotal();
   }
   const auto& l = config->limits;
   snap->parser_limits.max_head_bytes = std::min<uint64_t>(l.max_head_bytes, max_buffer);

@@ -6,32 +6,59 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/schema.h"
 #include "core/result.h"
+#include "lua/script.h"
+#include "metrics/request_metrics.h"
+#include "proxy/lua_backends.h"
 #include "proxy/snapshot.h"
 
 namespace tidegate::server {
 
 class BackendRegistry {
  public:
+  // `metrics` (may be null in tests) gives each new backend its series.
+  explicit BackendRegistry(metrics::RequestMetrics* metrics = nullptr) : metrics_(metrics) {}
+
   // The Backend for `address` with `weight` in pool `pool`, reused when it existed before.
   Result<upstream::BackendPtr> get(const std::string& pool, const std::string& address,
                                    uint32_t weight);
   // Forgets backends not returned by get() since the last call.
   void sweepUnused();
 
+  // The Lua view of pool `pool` holding `backends`: the previous one while they are the same,
+  // else a new set with a new generation.
+  std::shared_ptr<const proxy::PoolBackendSet> backendSet(
+      const std::string& pool, const std::vector<upstream::BackendPtr>& backends);
+
  private:
   struct Entry {
     upstream::BackendPtr backend;
     bool used = false;
   };
+  struct PoolSets {
+    std::unique_ptr<char> identity = std::make_unique<char>();  // stable across generations
+    std::shared_ptr<const proxy::PoolBackendSet> current;
+  };
+  metrics::RequestMetrics* metrics_;
   std::map<std::string, Entry> entries_;
+  std::map<std::string, PoolSets> sets_;
+  uint64_t set_generation_ = 0;
+};
+
+// What a snapshot takes besides the config.
+struct SnapshotInputs {
+  metrics::RequestMetrics* metrics = nullptr;  // null (tests): series handles left zero
+  std::shared_ptr<const lua::ScriptSet> scripts;
+  // Backends of autoscaled pools, from their providers ("host:port" each), by pool name.
+  const std::map<std::string, std::vector<std::string>>* membership = nullptr;
 };
 
 // `max_buffer` caps the parser's head limit (it is the size of a worker's read buffer).
 Result<std::shared_ptr<const proxy::Snapshot>> buildSnapshot(
     std::shared_ptr<const config::Config> config, BackendRegistry& registry, uint64_t generation,
-    size_t max_buffer);
+    size_t max_buffer, const SnapshotInputs& inputs = {});
 
 }  // namespace tidegate::server

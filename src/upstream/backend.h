@@ -6,9 +6,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 
+#include "metrics/request_metrics.h"
 #include "net/address.h"
 
 namespace tidegate::upstream {
@@ -26,6 +28,8 @@ struct alignas(64) BackendStats {
   std::atomic<int64_t> ejected_until_ms{0};
   std::atomic<uint64_t> requests_total{0};
   std::atomic<uint64_t> failures_total{0};
+  // The load the backend last reported in its pool's load header; NaN: never reported.
+  std::atomic<double> reported_load{std::numeric_limits<double>::quiet_NaN()};
 };
 
 class Backend {
@@ -41,6 +45,10 @@ class Backend {
   const net::Address& address() const { return address_; }
   uint32_t weight() const { return weight_; }
   BackendStats& stats() const { return stats_; }
+  // Its metric series (labels upstream, backend): set once by the control thread before the
+  // backend is published, then read by workers.
+  const metrics::BackendSeries& series() const { return series_; }
+  void setSeries(const metrics::BackendSeries& series) { series_ = series; }
 
   bool ejected(int64_t now_ms) const {
     return stats_.ejected_until_ms.load(std::memory_order_relaxed) > now_ms;
@@ -54,6 +62,7 @@ class Backend {
   std::string id_;
   net::Address address_;
   uint32_t weight_;
+  metrics::BackendSeries series_{};
   mutable BackendStats stats_;
 };
 

@@ -175,7 +175,7 @@ limits:
 )"),
               ElementsAre("t.yaml:3:19: limits.max_head_bytes: must be larger than 0",
                           "t.yaml:4:21: limits.max_request_line: invalid size '8x': unknown unit "
-                          "'x' (use k, m, g, optionally followed by b)",
+                          "'x' (use k, m, g, optionally followed by b or ib: 64m, 64MiB)",
                           "t.yaml:5:16: limits.max_headers: expected a whole number from 1 to "
                           "128, got '129'",
                           "t.yaml:6:19: limits.max_body_bytes: invalid size '-1': expected a "
