@@ -3,6 +3,10 @@
 # tidegate-echo backend directly, tidegate, nginx and haproxy in front of two backends, then
 # the memory cost of idle keep-alive connections. Prints Markdown tables and updates
 # docs/benchmarks.md. See bench/README.md.
+#
+# --lua runs the Lua scenario instead (bench/lua/): direct, nginx + lua-nginx-module and
+# tidegate running the same per-IP limit and least-in-flight balancer, and tidegate with no
+# script (hooks on vs off), with the same pinning and load; it writes its own section.
 set -euo pipefail
 
 usage() {
@@ -20,7 +24,14 @@ usage: bench/run.sh [options]
   --open-calls K      requests per httperf connection (default 10)
   --open-rate R       open-loop rate in req/s, instead of --open-fraction of nginx's
   --idle-conns N      idle keep-alive connections for the memory test (default 10000)
-  --targets LIST      comma-separated subset of direct,tidegate,nginx,haproxy (default all)
+  --targets LIST      comma-separated subset of direct,tidegate,nginx,haproxy (default all;
+                      with --lua: direct,tidegate-lua,nginx-lua,tidegate)
+  --lua               the Lua scenario: per-IP limit + least-in-flight balancer as Lua in
+                      nginx (access_by_lua, balancer_by_lua, ngx.shared) and in tidegate
+                      (bench/lua/tidegate_least_loaded_limit.lua); implies --skip-open and
+                      --skip-memory; writes the "Lua scripts" section of docs/benchmarks.md
+  --lua-limit N       the per-client-IP limit in requests per second (default 1000000000, so
+                      nothing is rejected; a small one shows the limit working: 429s)
   --skip-open         no open-loop run
   --skip-memory       no memory test
   --no-doc            print the tables only; leave docs/benchmarks.md alone
@@ -41,6 +52,7 @@ OPEN_FRACTION=0.6 OPEN_DURATION=10 OPEN_CALLS=10 OPEN_RATE="" IDLE_CONNS=10000
 TARGETS=direct,tidegate,nginx,haproxy
 SKIP_OPEN=0 SKIP_MEMORY=0 WRITE_DOC=1 KEEP="" BUILD="$ROOT/build/release"
 SERVER_CPU=0 CLIENT_CPU=1 NICE=0
+LUA=0 LUA_LIMIT=1000000000 TARGETS_GIVEN=0
 COMMAND="bench/run.sh${*:+ $*}"
 
 while [[ $# -gt 0 ]]; do
@@ -56,7 +68,9 @@ while [[ $# -gt 0 ]]; do
     --open-calls) OPEN_CALLS=$2; shift 2 ;;
     --open-rate) OPEN_RATE=$2; shift 2 ;;
     --idle-conns) IDLE_CONNS=$2; shift 2 ;;
-    --targets) TARGETS=$2; shift 2 ;;
+    --targets) TARGETS=$2; TARGETS_GIVEN=1; shift 2 ;;
+    --lua) LUA=1; shift ;;
+    --lua-limit) LUA_LIMIT=$2; shift 2 ;;
     --skip-open) SKIP_OPEN=1; shift ;;
     --skip-memory) SKIP_MEMORY=1; shift ;;
     --no-doc) WRITE_DOC=0; shift ;;
@@ -70,15 +84,19 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+if [[ $LUA == 1 ]]; then
+  [[ $TARGETS_GIVEN == 1 ]] || TARGETS=direct,tidegate-lua,nginx-lua,tidegate
+  SKIP_OPEN=1 SKIP_MEMORY=1
+fi
 for n in "$ROUNDS" "$DURATION" "$CONNECTIONS" "$THREADS" "$WARMUP" "$OPEN_DURATION" \
-         "$OPEN_CALLS" "$IDLE_CONNS"; do
+         "$OPEN_CALLS" "$IDLE_CONNS" "$LUA_LIMIT"; do
   [[ $n =~ ^[0-9]+$ ]] || { echo "run.sh: '$n' is not a whole number" >&2; exit 2; }
 done
 [[ $NICE =~ ^-?[0-9]+$ ]] || { echo "run.sh: --nice takes a number" >&2; exit 2; }
 [[ $ROUNDS -ge 1 && $DURATION -ge 1 && $OPEN_CALLS -ge 1 ]] || { echo "run.sh: rounds, duration and open-calls must be >= 1" >&2; exit 2; }
 IFS=, read -r -a TARGET_LIST <<<"$TARGETS"
 for t in "${TARGET_LIST[@]}"; do
-  case "$t" in direct|tidegate|nginx|haproxy) ;; *) echo "run.sh: unknown target $t" >&2; exit 2 ;; esac
+  case "$t" in direct|tidegate|nginx|haproxy|tidegate-lua|nginx-lua) ;; *) echo "run.sh: unknown target $t" >&2; exit 2 ;; esac
 done
 has_target() { [[ ",$TARGETS," == *",$1,"* ]]; }
 
@@ -90,6 +108,13 @@ for tool in wrk httperf nginx haproxy taskset python3 curl; do
 done
 [[ -x $TIDEGATE ]] || missing+=("$TIDEGATE")
 [[ -x $ECHO_BIN ]] || missing+=("$ECHO_BIN")
+# Debian's lua-nginx-module (libnginx-mod-http-lua, with lua-resty-core for ngx.balancer).
+NGINX_MODULES=/usr/lib/nginx/modules
+if has_target nginx-lua; then
+  for f in "$NGINX_MODULES/ndk_http_module.so" "$NGINX_MODULES/ngx_http_lua_module.so"; do
+    [[ -f $f ]] || missing+=("$f")
+  done
+fi
 if [[ ${#missing[@]} -gt 0 ]]; then
   echo "run.sh: missing: ${missing[*]}" >&2
   echo "  (scripts/install-deps.sh installs the tools; cmake --preset release && cmake --build build/release --target tidegate tidegate-echo builds the binaries)" >&2
@@ -182,9 +207,10 @@ stop() {  # PID: stop one server started above and wait for it
   return 0
 }
 
-render() {  # TEMPLATE OUT PORT: fill in the @VAR@ placeholders of a bench/peers template
+render() {  # TEMPLATE OUT PORT PREFIX: fill in the @VAR@ placeholders of a bench/ template
   sed -e "s|@PORT@|$3|g" -e "s|@BACKEND1@|$B1|g" -e "s|@BACKEND2@|$B2|g" \
-      -e "s|@BALANCE@|$BALANCE|g" -e "s|@PREFIX@|$4|g" "$ROOT/bench/peers/$1" >"$2"
+      -e "s|@BALANCE@|$BALANCE|g" -e "s|@PREFIX@|$4|g" -e "s|@LIMIT@|$LUA_LIMIT|g" \
+      "$ROOT/bench/$1" >"$2"
 }
 
 # start_proxy NAME PORT: tidegate, nginx or haproxy in front of both backends ($STARTED = pid)
@@ -193,13 +219,22 @@ start_proxy() {
   mkdir -p "$dir"
   case "$name" in
     tidegate)
-      render tidegate.yaml.in "$dir/tidegate.yaml" "$port" "$dir"
+      render peers/tidegate.yaml.in "$dir/tidegate.yaml" "$port" "$dir"
       start "tidegate-$port" "$port" "$TIDEGATE" run -c "$dir/tidegate.yaml" ;;
     nginx)
-      render nginx.conf.in "$dir/nginx.conf" "$port" "$dir"
+      render peers/nginx.conf.in "$dir/nginx.conf" "$port" "$dir"
       start "nginx-$port" "$port" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" ;;
+    tidegate-lua)
+      # The script with this run's limit, next to the config that names it.
+      sed -e "s|^local LIMIT = [0-9]*|local LIMIT = $LUA_LIMIT|" \
+        "$ROOT/bench/lua/tidegate_least_loaded_limit.lua" >"$dir/tidegate_least_loaded_limit.lua"
+      render lua/tidegate.yaml.in "$dir/tidegate.yaml" "$port" "$dir"
+      start "tidegate-lua-$port" "$port" "$TIDEGATE" run -c "$dir/tidegate.yaml" ;;
+    nginx-lua)
+      render lua/nginx.conf.in "$dir/nginx.conf" "$port" "$dir"
+      start "nginx-lua-$port" "$port" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" ;;
     haproxy)
-      render haproxy.cfg.in "$dir/haproxy.cfg" "$port" "$dir"
+      render peers/haproxy.cfg.in "$dir/haproxy.cfg" "$port" "$dir"
       start "haproxy-$port" "$port" haproxy -db -f "$dir/haproxy.cfg" ;;
   esac
 }
@@ -291,22 +326,34 @@ foreign_since() {
     "$ROUNDS" "$DURATION" "$CONNECTIONS" "$THREADS" "$WARMUP"
   printf 'balance\t%s\nserver_cpu\t%s\nclient_cpu\t%s\nnice\t%s\n' "$BALANCE" "$SERVER_CPU" "$CLIENT_CPU" "$NICE"
   printf 'idle_conns\t%s\nwindow\t100\nsettle\t2\n' "$IDLE_CONNS"
+  printf 'lua\t%s\nlua_limit\t%s\n' "$LUA" "$LUA_LIMIT"
+  printf 'nginx_lua_module\t%s\n' "$(dpkg-query -W -f='${Version}' libnginx-mod-http-lua 2>/dev/null || echo '?')"
+  printf 'luajit\t%s\n' "$(dpkg-query -W -f='${Version}' libluajit2-5.1-2 2>/dev/null || echo '?')"
 } >"$RAW/meta.tsv"
 log "load average before: $(load)"
 
 # --------------------------------------------------------------------------------------------
 # servers
 
-mapfile -t PORTS < <(free_ports 5)
+mapfile -t PORTS < <(free_ports 7)
 B1=${PORTS[0]} B2=${PORTS[1]}
-declare -A PORT=([direct]=$B1 [tidegate]=${PORTS[2]} [nginx]=${PORTS[3]} [haproxy]=${PORTS[4]})
+declare -A PORT=([direct]=$B1 [tidegate]=${PORTS[2]} [nginx]=${PORTS[3]} [haproxy]=${PORTS[4]}
+                 [tidegate-lua]=${PORTS[5]} [nginx-lua]=${PORTS[6]})
 
 start echo-1 "$B1" "$ECHO_BIN" --port "$B1" --threads 1 --id b1
 start echo-2 "$B2" "$ECHO_BIN" --port "$B2" --threads 1 --id b2
-for t in tidegate nginx haproxy; do
+for t in tidegate nginx haproxy tidegate-lua nginx-lua; do
   has_target "$t" && start_proxy "$t" "${PORT[$t]}"
 done
 for t in "${TARGET_LIST[@]}"; do check_200 "$t" "${PORT[$t]}"; done
+# The Lua balancers must spread load: a short concurrent burst reaches both backends.
+for t in tidegate-lua nginx-lua; do
+  has_target "$t" || continue
+  seen=$(for _ in 1 2 3 4 5 6 7 8; do
+           curl -s -o /dev/null -m 5 -w '%header{x-backend-id}\n' "http://127.0.0.1:${PORT[$t]}/" &
+         done; wait)
+  log "$t answered from backends: $(echo "$seen" | sort | uniq -c | xargs)"
+done
 log "backends on $B1 and $B2; $(for t in "${TARGET_LIST[@]}"; do printf '%s on %s; ' "$t" "${PORT[$t]}"; done)"
 
 run_wrk() {  # TARGET SECONDS OUT
@@ -406,7 +453,14 @@ log "load average after: $(load)"
 # report
 
 echo
-if [[ $WRITE_DOC == 1 ]]; then
+if [[ $LUA == 1 ]]; then
+  if [[ $WRITE_DOC == 1 ]]; then
+    python3 "$ROOT/bench/lua/report.py" "$RAW" --doc "$ROOT/docs/benchmarks.md"
+    log "updated the Lua section of docs/benchmarks.md"
+  else
+    python3 "$ROOT/bench/lua/report.py" "$RAW"
+  fi
+elif [[ $WRITE_DOC == 1 ]]; then
   python3 "$ROOT/bench/report.py" summary "$RAW" --doc "$ROOT/docs/benchmarks.md"
   log "updated docs/benchmarks.md"
 else
