@@ -256,10 +256,10 @@ void ProcessProvider::fail(Instance& instance, std::string kind, std::string mes
   }
   instance.state = InstanceState::kBackoff;
   instance.deadline_ms = coarseNowMs() + instance.backoff_ms;
+  if (was_ready) publish();  // out of the pool before anyone hears of it
   emit(std::move(kind), &instance,
        fmt::format("{}; restarting in {} ms", message, instance.backoff_ms), /*error=*/true);
   instance.backoff_ms = std::min(instance.backoff_ms * 2, config_.restart_backoff_max_ms);
-  if (was_ready) publish();
   scheduleTick();
 }
 
