@@ -6,6 +6,7 @@
 #include "config/loader.h"
 #include "core/log.h"
 #include "net/address.h"
+#include "server/script_loader.h"
 #include "server/server.h"
 
 #ifndef TIDEGATE_VERSION
@@ -47,6 +48,7 @@ std::optional<config::Config> loadAndReport(const std::string& path) {
   for (const auto& e : loaded.errors)
     std::fprintf(stderr, "%s\n", e.toString().c_str());
   if (!loaded.config) return std::nullopt;
+  const auto& config = loaded.config;
   bool ok = true;
   for (const auto& u : loaded.config->upstreams)
     for (const auto& b : u.backends)
@@ -55,6 +57,21 @@ std::optional<config::Config> loadAndReport(const std::string& path) {
                      b.mark.file.c_str(), b.mark.line, b.mark.column, b.address.c_str());
         ok = false;
       }
+  if (config->admin && !net::parseAddress(config->admin->listen)) {
+    const auto& m = config->admin->mark;
+    std::fprintf(stderr, "%s:%d:%d: admin listen address '%s' is not a numeric host:port\n",
+                 m.file.c_str(), m.line, m.column, config->admin->listen.c_str());
+    ok = false;
+  }
+  // Route scripts: syntax and top-level errors as "script:line: message".
+  lua::SharedDicts dicts;
+  server::addSharedDicts(config->lua, dicts);
+  auto scripts =
+      server::buildScripts(*config, server::vmOptionsFor(config->lua, &dicts), 1, nullptr);
+  if (!scripts) {
+    std::fprintf(stderr, "%s\n", scripts.error().message().c_str());
+    ok = false;
+  }
   if (!ok) return std::nullopt;
   return loaded.config;
 }

@@ -48,6 +48,11 @@ Result<std::shared_ptr<const lua::ScriptSet>> buildScripts(
     }
   }
   if (!errors.empty()) {
+    // Check the scripts that could be read too, so that one run reports every problem.
+    if (!entries.empty()) {
+      auto rest = lua::ScriptSet::build(std::move(entries), config.lua.module_path, options, 0);
+      if (!rest) errors += rest.error().message() + "\n";
+    }
     errors.pop_back();
     return Error(ErrorSource::kConfig, errors);
   }
