@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh ci
 
-for f in examples/*.yaml; do
+for f in examples/*.yaml examples/*/*.yaml; do
   build/ci/tidegate check -c "$f"
 done
 

@@ -3,7 +3,7 @@
 -- When no backend is healthy it returns nil and the pool's built-in balancer decides.
 --
 -- upstreams:
---   api: { backends: [...], balance: lua }
+--   api: { backends: [...], balance: least_request }   # the fallback
 -- routes:
 --   - { match: { path_prefix: "/api/" }, upstream: api, script: examples/lua/least_loaded.lua }
 
