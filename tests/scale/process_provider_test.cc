@@ -177,7 +177,18 @@ class ProcessProviderTest : public testing::Test {
     }
     return nullptr;
   }
-  std::string address(const std::string& id) const { return instance(id)->address; }
+  std::string message(const std::string& kind, const std::string& id) const {
+    const ProviderEvent* event = find(kind, id);
+    return event ? event->message : "<no " + kind + " event>";
+  }
+  std::optional<InstanceState> stateOf(const std::string& id) const {
+    auto info = instance(id);
+    return info ? std::optional(info->state) : std::nullopt;
+  }
+  std::string address(const std::string& id) const {
+    auto info = instance(id);
+    return info ? info->address : "<no " + id + ">";
+  }
   void expectNoUnhealthyAdds() const {
     for (auto& call : membership_.calls) {
       EXPECT_TRUE(call.added_unhealthy.empty())
@@ -227,7 +238,7 @@ TEST_F(ProcessProviderTest, JoinsThePoolOnlyOnceReadinessPasses) {
   EXPECT_TRUE(membership_.calls.empty());
 
   ASSERT_TRUE(runUntil([&] { return provider.readyCount() == 1; }));
-  EXPECT_EQ(instance("api-0")->state, InstanceState::kReady);
+  EXPECT_EQ(stateOf("api-0"), InstanceState::kReady);
   ASSERT_EQ(membership_.calls.size(), 1u);
   EXPECT_EQ(membership_.current, std::vector<std::string>{address("api-0")});
   expectNoUnhealthyAdds();
@@ -245,19 +256,19 @@ TEST_F(ProcessProviderTest, ScalesDownTheLeastLoadedThenTheNewest) {
   // api-0 and api-2 are idle; api-2 is the newer: it goes.
   membership_.inflight_by_address = {{a0, 0}, {a1, 2}, {a2, 0}};
   ASSERT_TRUE(provider.scaleTo(2).ok());
-  EXPECT_EQ(instance("api-2")->state, InstanceState::kDraining);
+  EXPECT_EQ(stateOf("api-2"), InstanceState::kDraining);
   EXPECT_EQ(membership_.current, (std::vector<std::string>{a0, a1}));
   ASSERT_TRUE(runUntil([&] { return !instance("api-2"); }));
 
   // Load beats age: api-0 is older than api-1 but idle.
   ASSERT_TRUE(provider.scaleTo(1).ok());
-  EXPECT_EQ(instance("api-0")->state, InstanceState::kDraining);
+  EXPECT_EQ(stateOf("api-0"), InstanceState::kDraining);
   EXPECT_EQ(membership_.current, std::vector<std::string>{a1});
   ASSERT_TRUE(runUntil([&] { return !instance("api-0"); }));
-  EXPECT_EQ(instance("api-1")->state, InstanceState::kReady);
+  EXPECT_EQ(stateOf("api-1"), InstanceState::kReady);
   EXPECT_EQ(membership_.closed_idle, (std::vector<std::string>{a2, a0}));
   EXPECT_EQ(kinds("api-2"), (std::vector<std::string>{"start", "ready", "drain", "stop", "exit"}));
-  EXPECT_EQ(find("exit", "api-2")->message, "exited with status 0") << "SIGTERM: a clean exit";
+  EXPECT_EQ(message("exit", "api-2"), "exited with status 0") << "SIGTERM: a clean exit";
 }
 
 TEST_F(ProcessProviderTest, DrainWaitsForInflightRequestsBeforeSigterm) {
@@ -274,7 +285,7 @@ TEST_F(ProcessProviderTest, DrainWaitsForInflightRequestsBeforeSigterm) {
 
   // Long past the settle time, with one request still running: nothing is stopped.
   runFor(600ms);
-  EXPECT_EQ(instance("api-1")->state, InstanceState::kDraining);
+  EXPECT_EQ(stateOf("api-1"), InstanceState::kDraining);
   EXPECT_EQ(find("stop", "api-1"), nullptr);
   EXPECT_EQ(::kill(victim_pid, 0), 0) << "still running";
 
@@ -298,6 +309,7 @@ TEST_F(ProcessProviderTest, DrainTimeoutStopsTheInstanceAnyway) {
   EXPECT_EQ(kinds("api-0"),
             (std::vector<std::string>{"start", "ready", "drain", "drain_timeout", "stop", "exit"}));
   const ProviderEvent* timeout = find("drain_timeout", "api-0");
+  ASSERT_NE(timeout, nullptr);
   EXPECT_TRUE(timeout->error);
   EXPECT_EQ(timeout->message, "5 requests still in flight after 300 ms");
   EXPECT_TRUE(membership_.current.empty());
@@ -319,7 +331,7 @@ TEST_F(ProcessProviderTest, AnInstanceIgnoringSigtermIsKilledAfterTheGrace) {
   ASSERT_TRUE(runUntil([&] { return provider.instances().empty(); }));
   EXPECT_EQ(kinds("api-0"),
             (std::vector<std::string>{"start", "ready", "drain", "stop", "kill", "exit"}));
-  EXPECT_EQ(find("exit", "api-0")->message, "killed by signal 9 (KILL)");
+  EXPECT_EQ(message("exit", "api-0"), "killed by signal 9 (KILL)");
   EXPECT_TRUE(processGone(pid));
 }
 
@@ -332,6 +344,7 @@ TEST_F(ProcessProviderTest, ACrashedInstanceLeavesThePoolAndComesBack) {
   ASSERT_EQ(::kill(first_pid, SIGKILL), 0);
   ASSERT_TRUE(runUntil([&] { return find("crash", "api-0") != nullptr; }));
   const ProviderEvent* crash = find("crash", "api-0");
+  ASSERT_NE(crash, nullptr);
   EXPECT_TRUE(crash->error);
   EXPECT_NE(crash->message.find("killed by signal 9"), std::string::npos) << crash->message;
   size_t crash_at = size_t(crash - events_.data());
@@ -345,6 +358,32 @@ TEST_F(ProcessProviderTest, ACrashedInstanceLeavesThePoolAndComesBack) {
             (std::vector<std::string>{"start", "ready", "crash", "restart", "ready"}));
   EXPECT_EQ(membership_.current, std::vector<std::string>{info->address});
   expectNoUnhealthyAdds();
+}
+
+TEST_F(ProcessProviderTest, RestartBackoffDoublesUpToTheMaximum) {
+  auto config = makeConfig(39165, "echo failing; exit 1");
+  config.restart_backoff_max_ms = 400;
+  auto& provider = make(config);
+  ASSERT_TRUE(provider.scaleTo(1).ok());
+  auto crashes = [&] {
+    std::vector<std::string> out;
+    for (auto& event : events_) {
+      if (event.kind == "crash") out.push_back(event.message);
+    }
+    return out;
+  };
+  ASSERT_TRUE(runUntil([&] { return crashes().size() >= 5; }));
+  std::vector<std::string> delays;
+  for (auto& message : crashes()) {
+    EXPECT_NE(message.find("exited with status 1 while starting"), std::string::npos) << message;
+    delays.push_back(message.substr(message.rfind("restarting in ")));
+  }
+  delays.resize(5);
+  EXPECT_EQ(delays, (std::vector<std::string>{"restarting in 100 ms", "restarting in 200 ms",
+                                              "restarting in 400 ms", "restarting in 400 ms",
+                                              "restarting in 400 ms"}));
+  EXPECT_TRUE(stateOf("api-0").has_value()) << "a failing slot is kept, not dropped";
+  EXPECT_TRUE(membership_.calls.empty());
 }
 
 TEST_F(ProcessProviderTest, AnInstanceThatNeverGetsReadyIsRestarted) {
@@ -368,12 +407,12 @@ TEST_F(ProcessProviderTest, StartingInstancesAreRemovedBeforeServingOnes) {
       makeConfig(39135, fmt::format("if [ {{index}} = 0 ]; then exec sleep 30; fi; {}", kEcho)));
   ASSERT_TRUE(provider.scaleTo(2).ok());
   ASSERT_TRUE(runUntil([&] { return provider.readyCount() == 1; }));
-  EXPECT_EQ(instance("api-0")->state, InstanceState::kStarting);
+  EXPECT_EQ(stateOf("api-0"), InstanceState::kStarting);
 
   ASSERT_TRUE(provider.scaleTo(1).ok());
   ASSERT_TRUE(runUntil([&] { return !instance("api-0"); }));
   EXPECT_EQ(kinds("api-0"), (std::vector<std::string>{"start", "stop", "exit"}));
-  EXPECT_EQ(instance("api-1")->state, InstanceState::kReady);
+  EXPECT_EQ(stateOf("api-1"), InstanceState::kReady);
   EXPECT_EQ(find("drain", "api-1"), nullptr);
 }
 
