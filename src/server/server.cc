@@ -120,6 +120,7 @@ int Server::run() {
   signals.async_wait(on_signal);
   for (const auto& file : scriptFiles(*config_))
     watched_mtimes_[file] = mtimeNs(file);
+  telemetry_->tick({});  // host gauges from the start, rates from the next round
   scheduleTick();
   control_.run();
 

@@ -79,7 +79,9 @@ class MetricsTest(h.GatewayTestCase):
             timeout=10))
         # 29 requests on their own connections, plus the harness's readiness probes.
         self.assertGreaterEqual(sample(text, "tidegate_http_connections_total"), 29)
-        self.assertIsNotNone(sample(text, "tidegate_host_memory_total_bytes"))
+        self.assertTrue(h.wait_until(
+            lambda: (sample(scrape(admin)[1], "tidegate_host_memory_total_bytes") or 0) > 0,
+            timeout=10))
 
         p = subprocess.run(["promtool", "check", "metrics"], input=text.encode(),
                            capture_output=True, timeout=60)
