@@ -21,4 +21,11 @@ inline int64_t monotonicNowNs() {
   return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+// Milliseconds since the Unix epoch (coarse: a few ms); for log timestamps.
+inline int64_t wallNowMs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
 }  // namespace tidegate

@@ -149,6 +149,7 @@ class Session {
     uint64_t bytes_out = 0;
     const metrics::RouteSeries* route = nullptr;  // null: unmatched
     const upstream::Backend* backend = nullptr;   // the backend that answered
+    const Pool* pool = nullptr;                   // the pool it was forwarded to
     lua::Script* script = nullptr;                // the route's script, when it has one
     bool upstream_response = false;               // lua_resp holds a backend's response
     int64_t connect_ns = -1;
@@ -264,6 +265,28 @@ void Session::finishRequest(Exchange& ex) {
                          metrics::statusClassOf(status), uint64_t(std::max<int64_t>(latency_us, 0)),
                          rec_.bytes_in, rec_.bytes_out);
   if (rec_.route) metrics::routeInFlight(shard, *rec_.route, -1);
+  if (metrics::AccessLog::Writer* log = w_.accessLog()) {
+    metrics::AccessRecord r;
+    r.unix_ms = wallNowMs();
+    r.route = rec_.route ? route_name_ : std::string_view();
+    r.upstream = rec_.pool ? std::string_view(rec_.pool->name) : std::string_view();
+    r.backend = rec_.backend ? std::string_view(rec_.backend->id()) : std::string_view();
+    r.method = ex.req.method_text;
+    r.path = ex.req.path;
+    r.query = ex.req.query;
+    r.client_ip = clientIp();
+    r.request_id = ex.requestId();
+    r.status = status;
+    r.bytes_in = rec_.bytes_in;
+    r.bytes_out = rec_.bytes_out;
+    r.duration_ms = double(end_ns - rec_.start_ns) / 1e6;
+    if (rec_.header_ns >= 0) {
+      r.upstream_connect_ms = rec_.connect_ns >= 0 ? double(rec_.connect_ns) / 1e6 : 0.0;
+      r.upstream_header_ms = double(rec_.header_ns - rec_.sent_ns) / 1e6;
+      r.upstream_total_ms = double(end_ns - rec_.sent_ns) / 1e6;
+    }
+    log->append(r);
+  }
 
   if (rec_.script) {
     lua::Script& script = *rec_.script;
@@ -367,6 +390,7 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
   const Snapshot& snap = *snap_->shared;
   const Pool& pool = snap.pools[pool_index];
   upstream::Balancer& balancer = *snap_->balancers[pool_index];
+  rec_.pool = &pool;
 
   // Regenerate the head now, while the parsed views are valid.
   HeadWriter hw(ex.out.data(), ex.out.size());

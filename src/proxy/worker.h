@@ -17,6 +17,7 @@
 #include "core/result.h"
 #include "event/deadline.h"
 #include "lua/vm.h"
+#include "metrics/access_log.h"
 #include "metrics/shard.h"
 #include "proxy/exchange.h"
 #include "proxy/snapshot.h"
@@ -46,7 +47,10 @@ class Worker {
   // Before the worker runs: its metric shard (the control thread folds it) and its Lua VM.
   void setMetricShard(std::shared_ptr<metrics::MetricShard> shard) { shard_ = std::move(shard); }
   Result<Ok> createLuaVm(lua::VmOptions options);
+  void setAccessLog(metrics::AccessLog::Writer* writer) { access_log_ = writer; }
 
+  // Null when the access log is off.
+  metrics::AccessLog::Writer* accessLog() { return access_log_; }
   metrics::MetricShard& shard() { return *shard_; }
   lua::LuaVm* luaVm() { return vm_.get(); }
   BufferPool& buffers() { return buffers_; }
@@ -80,6 +84,7 @@ class Worker {
   // this VM, and a Script must be destroyed before its VM.
   std::unique_ptr<lua::LuaVm> vm_;
   std::shared_ptr<metrics::MetricShard> shard_ = std::make_shared<metrics::MetricShard>();
+  metrics::AccessLog::Writer* access_log_ = nullptr;
   // Declared first so that it is destroyed last: the coroutine frames it still owns at exit
   // hold sockets and deadlines that refer to the members below.
   asio::io_context io_;

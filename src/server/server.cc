@@ -61,8 +61,19 @@ int Server::run() {
   }
   scripts_ = scripts.value();
 
+  if (config_->access_log) {
+    auto log =
+        metrics::AccessLog::open(config_->access_log->path, n, config_->access_log->buffer_bytes);
+    if (!log) {
+      log::error("access_log: {}", log.error().message());
+      return 1;
+    }
+    access_log_ = std::move(log.value());
+  }
+
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<proxy::Worker>(int(i), buffer_size_);
+    if (access_log_) w->setAccessLog(&access_log_->writer(i));
     for (const auto& text : config_->listen) {
       auto addr = net::parseAddress(text);
       if (!addr) {
@@ -178,6 +189,11 @@ void Server::publish(std::shared_ptr<const proxy::Snapshot> snap) {
 void Server::reload() {
   const std::string& path = config_->source_path;
   log::info("SIGHUP: reloading {}", path);
+  // Log rotation: the file was probably renamed; write to a new one at the same path.
+  if (access_log_) {
+    if (auto reopened = access_log_->reopen(); !reopened)
+      log::error("access_log: {}", reopened.error().message());
+  }
   auto loaded = config::loadConfigFile(path);
   if (!loaded.config) {
     for (const auto& e : loaded.errors)
@@ -186,6 +202,9 @@ void Server::reload() {
   }
   if (loaded.config->listen != config_->listen || loaded.config->workers != config_->workers)
     log::warn("reload: listen and workers changes take effect only after a restart");
+  if (loaded.config->access_log.has_value() != config_->access_log.has_value() ||
+      (config_->access_log && loaded.config->access_log->path != config_->access_log->path))
+    log::warn("reload: access_log changes take effect only after a restart");
   if (loaded.config->lua.memory_limit_bytes != config_->lua.memory_limit_bytes ||
       loaded.config->lua.instruction_budget != config_->lua.instruction_budget ||
       loaded.config->lua.shared_dicts != config_->lua.shared_dicts)

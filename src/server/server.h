@@ -16,6 +16,7 @@
 #include "admin/admin_server.h"
 #include "config/schema.h"
 #include "lua/shared_dict.h"
+#include "metrics/access_log.h"
 #include "proxy/worker.h"
 #include "server/snapshot_builder.h"
 #include "server/telemetry.h"
@@ -58,7 +59,8 @@ class Server {
   asio::steady_timer drain_timer_{control_};
   asio::steady_timer tick_timer_{control_};
   std::unique_ptr<admin::AdminServer> admin_;
-  std::map<std::string, int64_t> watched_mtimes_;  // script file -> mtime (ns)
+  std::unique_ptr<metrics::AccessLog> access_log_;  // destroyed after the workers stop
+  std::map<std::string, int64_t> watched_mtimes_;   // script file -> mtime (ns)
   int64_t drain_deadline_ms_ = 0;
   bool draining_ = false;
 };

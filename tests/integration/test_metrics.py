@@ -127,6 +127,50 @@ class MetricsTest(h.GatewayTestCase):
         self.assertEqual(sample(text, "tidegate_upstream_backend_load", upstream="main",
                                 backend=rec.address), 0.73)
 
+    def test_access_log_json_lines(self):
+        a = self.echo("A")
+        admin = h.free_port()
+        d = h.make_tmpdir("tg-access-")
+        path = os.path.join(d, "access.log")
+        gw = self.gateway(lambda port: config(port, admin, [a.address]).replace(
+            "workers: 2", f'workers: 2\naccess_log: {{ path: "{path}" }}'))
+        for i in range(10):
+            status, _, _ = h.http_request(gw.port, "GET", f"/api/{i}?q=\"x\"",
+                                          headers={"X-Request-Id": f"id-{i}"})
+            self.assertEqual(status, 200)
+        h.http_request(gw.port, "GET", "/nowhere")
+
+        def lines():
+            try:
+                with open(path) as f:
+                    return [json.loads(l) for l in f if l.strip()]
+            except FileNotFoundError:
+                return []
+
+        self.assertTrue(h.wait_until(lambda: len(lines()) == 11, timeout=10), lines())
+        records = lines()
+        ok = [r for r in records if r["status"] == 200]
+        self.assertEqual(len(ok), 10)
+        r = ok[0]
+        self.assertEqual((r["route"], r["upstream"], r["backend"], r["method"]),
+                         ("api", "main", a.address, "GET"))
+        self.assertTrue(r["path"].startswith("/api/"))
+        self.assertEqual(r["query"], 'q="x"')
+        self.assertIn(r["request_id"], {f"id-{i}" for i in range(10)})
+        self.assertGreater(r["bytes_out"], 0)
+        self.assertGreaterEqual(r["duration_ms"], 0)
+        self.assertIn("upstream_header_ms", r)
+        self.assertRegex(r["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        miss = [r for r in records if r["status"] == 404]
+        self.assertEqual(len(miss), 1)
+        self.assertNotIn("upstream_header_ms", miss[0])
+        # Rotation: rename, SIGHUP, and the next lines go to a new file at the same path.
+        os.rename(path, path + ".1")
+        with open(gw.config_path) as f:
+            gw.reload(f.read())
+        h.http_request(gw.port, "GET", "/api/after")
+        self.assertTrue(h.wait_until(lambda: len(lines()) == 1, timeout=10), lines())
+
     @unittest.skipUnless(shutil.which("prometheus"), "prometheus is not installed")
     def test_prometheus_server_scrapes_the_gateway(self):
         a = self.echo("A")
