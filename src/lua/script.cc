@@ -348,10 +348,15 @@ Result<std::shared_ptr<const ScriptSet>> ScriptSet::build(std::vector<Entry> ent
                                                           uint64_t generation) {
   VmOptions check_options = options;
   check_options.control = false;
+  check_options.shard = nullptr;  // a worker's shard has one writer, and it is not this thread
+  check_options.registry = nullptr;
+  check_options.windows = nullptr;
   auto vm = LuaVm::create(std::move(check_options));
   if (!vm) return vm.error();
   std::shared_ptr<ModuleSources> modules;
   if (!module_directory.empty()) modules = std::make_shared<ModuleSources>(module_directory);
+  auto catalog = std::make_shared<MetricCatalog>();
+  (*vm)->setMetricScope({catalog.get(), nullptr});
 
   std::string problems;
   for (const Entry& entry : entries) {
@@ -361,23 +366,30 @@ Result<std::shared_ptr<const ScriptSet>> ScriptSet::build(std::vector<Entry> ent
       problems += script.error().message();
     }
   }
+  (*vm)->setMetricScope({});
   if (!problems.empty()) return Error(ErrorSource::kScript, std::move(problems));
 
   std::shared_ptr<ScriptSet> set(new ScriptSet());
   set->generation_ = generation;
   set->entries_ = std::move(entries);
   set->modules_ = std::move(modules);
+  set->catalog_ = std::move(catalog);
   return std::shared_ptr<const ScriptSet>(std::move(set));
 }
 
 Result<std::unique_ptr<LoadedScripts>> LoadedScripts::load(LuaVm& vm,
                                                            std::shared_ptr<const ScriptSet> set) {
   auto loaded = std::make_unique<LoadedScripts>();
+  vm.setMetricScope({nullptr, &set->catalog()});
   for (const ScriptSet::Entry& entry : set->entries()) {
     auto script = Script::load(vm, entry.source, set->modules());
-    if (!script) return script.error();
+    if (!script) {
+      vm.setMetricScope({});
+      return script.error();
+    }
     loaded->scripts_[entry.key] = std::move(script.value());
   }
+  vm.setMetricScope({});
   loaded->set_ = std::move(set);
   return loaded;
 }

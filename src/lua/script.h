@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "lua/metric_catalog.h"
 #include "lua/vm.h"
 
 namespace tidegate::lua {
@@ -123,6 +124,9 @@ class ScriptSet {
   // control thread), so syntax errors, top-level errors and a wrong return value are found
   // before any worker sees the set. All problems are reported at once, one per line, each
   // "file:line: message". On error the caller keeps its current set.
+  // tg.metrics declarations go through `options.declarer` (the scratch VM never records: its
+  // `shard` is ignored) into the set's catalog(); after a successful build the caller reserves
+  // every worker shard for the registry's layout, then publishes the set.
   static Result<std::shared_ptr<const ScriptSet>> build(std::vector<Entry> entries,
                                                         std::string module_directory,
                                                         const VmOptions& options,
@@ -131,15 +135,20 @@ class ScriptSet {
   uint64_t generation() const { return generation_; }
   const std::vector<Entry>& entries() const { return entries_; }
   const std::shared_ptr<ModuleSources>& modules() const { return modules_; }
+  // Every metric series the scripts declared: what their worker VMs resolve declarations from.
+  const MetricCatalog& catalog() const { return *catalog_; }
 
  private:
   ScriptSet() = default;
   uint64_t generation_ = 0;
   std::vector<Entry> entries_;
   std::shared_ptr<ModuleSources> modules_;
+  std::shared_ptr<const MetricCatalog> catalog_;
 };
 
 // A ScriptSet loaded into one worker VM: what a WorkerSnapshot would hold. Worker thread.
+// tg.metrics declarations resolve from the set's catalog (never from the registry); the VM's
+// VmOptions::shard must already be reserved for them.
 class LoadedScripts {
  public:
   static Result<std::unique_ptr<LoadedScripts>> load(LuaVm& vm,

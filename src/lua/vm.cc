@@ -8,7 +8,9 @@
 #include "lua/api/api.h"
 #include "lua/backend_cache.h"
 #include "lua/builtins.h"
+#include "lua/metric_catalog.h"
 #include "lua/sandbox.h"
+#include "metrics/series_registry.h"
 
 namespace tidegate::lua {
 namespace {
@@ -77,6 +79,11 @@ const char* phaseName(Phase phase) {
   return "?";
 }
 
+struct LuaVm::CheckingMetrics {
+  metrics::SeriesRegistry registry;
+  RegistryDeclarer declarer{registry};
+};
+
 LuaVm::LuaVm(VmOptions options)
     : options_(std::move(options)), backends_(std::make_unique<BackendCache>()) {
   if (!options_.now) options_.now = wallClockSeconds;
@@ -84,6 +91,11 @@ LuaVm::LuaVm(VmOptions options)
 
 LuaVm::~LuaVm() {
   if (L_ != nullptr) lua_close(L_);
+}
+
+MetricsDeclarer& LuaVm::checkingDeclarer() {
+  if (!checking_metrics_) checking_metrics_ = std::make_unique<CheckingMetrics>();
+  return checking_metrics_->declarer;
 }
 
 void* LuaVm::allocate(void* ud, void* ptr, size_t osize, size_t nsize) {
@@ -175,6 +187,7 @@ int LuaVm::setup(lua_State* L) {
   api::openRespond(L, tg);
   api::openShared(L, tg);
   if (vm.options_.control) api::openTimer(L, tg);
+  api::openMetrics(L, tg);
   api::openVar(L, tg);  // last: it makes tg refuse new fields
   lua_setglobal(L, "tg");
 

@@ -21,9 +21,17 @@
 
 #include "core/result.h"
 
+namespace tidegate::metrics {
+class MetricShard;
+class SeriesRegistry;
+class WindowStore;
+}  // namespace tidegate::metrics
+
 namespace tidegate::lua {
 
 class SharedDicts;
+class MetricsDeclarer;
+class MetricCatalog;
 class RequestContext;
 class ResponseContext;
 class BackendCache;
@@ -42,8 +50,19 @@ struct VmOptions {
   SharedDicts* shared_dicts = nullptr;
   // tg.now(): seconds since the epoch; empty means the wall clock. Injectable for tests.
   std::function<double()> now;
-  // The control VM gets tg.timer; worker VMs do not.
+  // The control VM gets tg.timer and tg.metrics.window; worker VMs do not.
   bool control = false;
+  // tg.metrics (metric_catalog.h). `shard`: where this VM's recordings go, a shard its own
+  // thread writes (a worker's, or the control thread's own); null: recording does nothing
+  // (ScriptSet::build's scratch VM always runs without one).
+  metrics::MetricShard* shard = nullptr;
+  // Control-thread VMs only (ScriptSet::build's scratch VM, the control VM): registers what a
+  // top level declares. Null: declarations are checked against a private registry and record
+  // nothing (`tidegate check`).
+  MetricsDeclarer* declarer = nullptr;
+  // Control VM only: what tg.metrics.window reads.
+  const metrics::SeriesRegistry* registry = nullptr;
+  const metrics::WindowStore* windows = nullptr;
 };
 
 // What the VM is running now; bindings check it (req:set_header only in on_request, ...).
@@ -136,6 +155,18 @@ class LuaVm {
   void setTimerSink(void* sink) { timer_sink_ = sink; }
   void* timerSink() const { return timer_sink_; }
 
+  // Where tg.metrics declarations go while a script's top level runs; script.cc sets it around
+  // the call. `record`: the catalog of a ScriptSet being built (control thread); `lookup`: the
+  // catalog of the set a worker loads, the only place its declarations are resolved from.
+  struct MetricScope {
+    MetricCatalog* record = nullptr;
+    const MetricCatalog* lookup = nullptr;
+  };
+  void setMetricScope(MetricScope scope) { metric_scope_ = scope; }
+  const MetricScope& metricScope() const { return metric_scope_; }
+  // Declarations without VmOptions::declarer are checked against a registry of the VM's own.
+  MetricsDeclarer& checkingDeclarer();
+
  private:
   explicit LuaVm(VmOptions options);
   static void* allocate(void* ud, void* ptr, size_t osize, size_t nsize);
@@ -158,6 +189,9 @@ class LuaVm {
   std::unique_ptr<BackendCache> backends_;
   void* timer_sink_ = nullptr;
   std::vector<int> free_var_refs_;
+  MetricScope metric_scope_;
+  struct CheckingMetrics;
+  std::unique_ptr<CheckingMetrics> checking_metrics_;
 };
 
 }  // namespace tidegate::lua

@@ -19,6 +19,7 @@ void openVar(lua_State* L, int tg);      // tg.var (through tg's metatable)
 void openRespond(lua_State* L, int tg);  // tg.respond
 void openShared(lua_State* L, int tg);   // tg.shared.<dict>
 void openTimer(lua_State* L, int tg);    // tg.timer (control VM only)
+void openMetrics(lua_State* L, int tg);  // tg.metrics (window: control VM only)
 
 // The per-VM singletons passed to hooks; each returns a registry reference.
 int openRequest(lua_State* L);   // req
