@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -475,54 +476,68 @@ TEST_F(ProcessProviderTest, DestructorLeavesNoChildBehind) {
 
 // The gateway dies abruptly (no destructor runs): its instances must die with it. A forked
 // test process plays the gateway, starts one instance and _exits from the thread that forked.
+// The test process makes itself a subreaper so that the orphaned instance is reparented to it
+// and its end can be observed (and reaped) here rather than by whatever PID 1 is.
 TEST(ProcessProviderOrphans, ChildrenDieWithTheirParent) {
   int pipe_fds[2];
   ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
   std::string log_dir = (std::filesystem::path(testing::TempDir()) /
                          fmt::format("tidegate-provider-{}-orphans", ::getpid()))
                             .string();
+  ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
   pid_t gateway = ::fork();
   ASSERT_GE(gateway, 0);
   if (gateway == 0) {
     int pid = -1;
-    {
-      struct NoMembership : PoolMembership {
-        void setBackends(std::string_view, std::vector<std::string>) override {}
-        int64_t inflight(std::string_view, std::string_view) const override { return 0; }
-        void closeIdle(std::string_view, std::string_view) override {}
-      } membership;
-      asio::io_context io;
-      auto config = makeConfig(39160, kEcho);
-      config.log_dir = log_dir;
-      auto* provider = new ProcessProvider(io, "api", config, membership, nullptr);
-      if (provider->scaleTo(1).ok()) {
-        auto until = std::chrono::steady_clock::now() + 10s;
-        while (provider->readyCount() == 0 && std::chrono::steady_clock::now() < until) {
-          io.run_for(10ms);
-          if (io.stopped()) io.restart();
-        }
-        if (provider->readyCount() == 1) pid = provider->pids().front();
+    struct NoMembership : PoolMembership {
+      void setBackends(std::string_view, std::vector<std::string>) override {}
+      int64_t inflight(std::string_view, std::string_view) const override { return 0; }
+      void closeIdle(std::string_view, std::string_view) override {}
+    } membership;
+    asio::io_context io;
+    auto config = makeConfig(39160, kEcho);
+    config.log_dir = log_dir;
+    auto* provider = new ProcessProvider(io, "api", config, membership, nullptr);
+    if (provider->scaleTo(1).ok()) {
+      auto until = std::chrono::steady_clock::now() + 10s;
+      while (provider->readyCount() == 0 && std::chrono::steady_clock::now() < until) {
+        io.run_for(10ms);
+        if (io.stopped()) io.restart();
       }
-      if (::write(pipe_fds[1], &pid, sizeof(pid)) != sizeof(pid)) ::_exit(2);
-      ::_exit(0);  // abrupt: the provider (deliberately leaked) never gets to stop anything
+      if (provider->readyCount() == 1) pid = provider->pids().front();
     }
+    if (::write(pipe_fds[1], &pid, sizeof(pid)) != sizeof(pid)) ::_exit(2);
+    ::_exit(0);  // abrupt: the provider (deliberately leaked) never gets to stop anything
   }
   ::close(pipe_fds[1]);
   int instance_pid = -1;
-  ASSERT_EQ(::read(pipe_fds[0], &instance_pid, sizeof(instance_pid)), ssize_t(sizeof(int)));
+  ssize_t got = ::read(pipe_fds[0], &instance_pid, sizeof(instance_pid));
   ::close(pipe_fds[0]);
   int status = 0;
-  ASSERT_EQ(::waitpid(gateway, &status, 0), gateway);
-  ASSERT_GT(instance_pid, 0) << "the instance never got ready in the forked gateway";
-
-  auto until = std::chrono::steady_clock::now() + 10s;
-  while (!processGone(instance_pid) && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(::waitpid(gateway, &status, 0), gateway);
+  std::optional<int> instance_status;
+  if (got == ssize_t(sizeof(int)) && instance_pid > 0) {
+    auto until = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < until) {
+      if (::waitpid(instance_pid, &status, WNOHANG) == instance_pid) {
+        instance_status = status;
+        break;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    if (!instance_status) {  // never leave it behind, even when the test fails
+      ::kill(instance_pid, SIGKILL);
+      ::waitpid(instance_pid, &status, 0);
+    }
   }
-  bool gone = processGone(instance_pid);
-  if (!gone) ::kill(instance_pid, SIGKILL);  // never leave it behind, even on failure
-  EXPECT_TRUE(gone) << "instance " << instance_pid << " outlived its gateway";
+  ::prctl(PR_SET_CHILD_SUBREAPER, 0);
   std::filesystem::remove_all(log_dir);
+
+  ASSERT_GT(instance_pid, 0) << "the instance never got ready in the forked gateway";
+  ASSERT_TRUE(instance_status.has_value())
+      << "instance " << instance_pid << " outlived its gateway";
+  EXPECT_TRUE(WIFSIGNALED(*instance_status));
+  EXPECT_EQ(WTERMSIG(*instance_status), SIGKILL) << "the parent-death signal";
 }
 
 }  // namespace
