@@ -28,9 +28,10 @@ namespace {
 
 using Keys = std::span<const std::string_view>;
 
-constexpr std::string_view kRootKeys[] = {"listen", "workers",   "log_level", "timeouts",
-                                          "limits", "upstreams", "routes",    "lua",
-                                          "admin",  "access_log"};
+constexpr std::string_view kRootKeys[] = {"listen", "workers",    "log_level", "timeouts",
+                                          "limits", "upstreams",  "routes",    "lua",
+                                          "admin",  "access_log", "metrics"};
+constexpr std::string_view kMetricsKeys[] = {"enabled"};
 constexpr std::string_view kLuaKeys[] = {"memory_limit", "instruction_budget", "module_path",
                                          "shared_dicts", "watch"};
 constexpr std::string_view kAdminKeys[] = {"listen"};
@@ -440,6 +441,13 @@ void Loader::parseRoot(const YAML::Node& root, Config& cfg) {
                  parseAdmin(value, key, cfg);
                } else if (name == "access_log") {
                  parseAccessLog(value, key, cfg);
+               } else if (name == "metrics") {
+                 if (!expectMap(value, key, "metrics")) return;
+                 forEachKey(value, "metrics", kMetricsKeys,
+                            [&](std::string_view, const YAML::Node& k, const YAML::Node& v) {
+                              if (auto b = boolean(v, k, "metrics.enabled"))
+                                cfg.metrics_enabled = *b;
+                            });
                }
              });
   if (!has_listen) error(root.Mark(), "'listen' is required (e.g. listen: \"0.0.0.0:8080\")");

@@ -118,6 +118,9 @@ struct Config {
   std::vector<UpstreamConfig> upstreams;  // in file order; names unique
   std::vector<RouteConfig> routes;        // in file order
   LuaConfig lua;
+  // metrics: { enabled: false } stops recording request metrics (host metrics and the admin
+  // listener stay); for measuring what recording costs.
+  bool metrics_enabled = true;
   std::optional<AdminConfig> admin;
   std::optional<AccessLogConfig> access_log;
 };

@@ -152,6 +152,7 @@ class Session {
     const Pool* pool = nullptr;                   // the pool it was forwarded to
     lua::Script* script = nullptr;                // the route's script, when it has one
     bool upstream_response = false;               // lua_resp holds a backend's response
+    bool record = true;                           // metrics.enabled
     int64_t connect_ns = -1;
     int64_t sent_ns = 0;
     int64_t header_ns = -1;
@@ -261,10 +262,11 @@ void Session::finishRequest(Exchange& ex) {
   const metrics::RouteSeries& route = rec_.route ? *rec_.route : snap.unmatched_series;
   const upstream::Backend* backend = rec_.upstream_response ? rec_.backend : nullptr;
   const int status = rec_.status ? rec_.status : 499;  // nothing sent: the client went away
-  metrics::recordRequest(shard, route, backend ? &backend->series() : nullptr,
-                         metrics::statusClassOf(status), uint64_t(std::max<int64_t>(latency_us, 0)),
-                         rec_.bytes_in, rec_.bytes_out);
-  if (rec_.route) metrics::routeInFlight(shard, *rec_.route, -1);
+  if (rec_.record)
+    metrics::recordRequest(
+        shard, route, backend ? &backend->series() : nullptr, metrics::statusClassOf(status),
+        uint64_t(std::max<int64_t>(latency_us, 0)), rec_.bytes_in, rec_.bytes_out);
+  if (rec_.route && rec_.record) metrics::routeInFlight(shard, *rec_.route, -1);
   if (metrics::AccessLog::Writer* log = w_.accessLog()) {
     metrics::AccessRecord r;
     r.unix_ms = wallNowMs();
@@ -333,7 +335,8 @@ awaitable<Session::Next> Session::serveRequest(Exchange& ex, const http::ParseRe
   if (!route) co_return co_await failLocal(ex, pr.consumed, false, 404, "no route matches\n");
   route_name_ = route->name;
   rec_.route = &snap.route_series[route->index];
-  metrics::routeInFlight(w_.shard(), *rec_.route, +1);
+  rec_.record = snap.record_metrics;
+  if (rec_.record) metrics::routeInFlight(w_.shard(), *rec_.route, +1);
   uint64_t max_body = route->max_body_bytes;
   if (req.framing == http::BodyFraming::kContentLength && req.content_length > max_body)
     co_return co_await respondLocal(&ex, 413, "request body too large\n", true);
@@ -482,11 +485,11 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
       failure = co_await connect(ex, backend);
       rec_.connect_ns = monotonicNowNs() - connect_start;
       if (failure == UpstreamFailure::kConnect || failure == UpstreamFailure::kConnectTimeout)
-        metrics::upstreamConnectFailure(w_.shard(), backend->series());
+        if (rec_.record) metrics::upstreamConnectFailure(w_.shard(), backend->series());
     }
 
     backend->onRequestStart();
-    metrics::backendInFlight(w_.shard(), backend->series(), +1);
+    if (rec_.record) metrics::backendInFlight(w_.shard(), backend->series(), +1);
     int64_t start_ns = monotonicNowNs();
     rec_.sent_ns = start_ns;
     bool wrote_any = false;
@@ -520,10 +523,10 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
     }
     if (failure == UpstreamFailure::kNone) failure = co_await readResponseHead(ex);
     if (failure == UpstreamFailure::kConnectTimeout || failure == UpstreamFailure::kResponseTimeout)
-      metrics::upstreamTimeout(w_.shard(), backend->series());
+      if (rec_.record) metrics::upstreamTimeout(w_.shard(), backend->series());
 
     if (failure != UpstreamFailure::kNone) {
-      metrics::backendInFlight(w_.shard(), backend->series(), -1);
+      if (rec_.record) metrics::backendInFlight(w_.shard(), backend->series(), -1);
       ex.conn.reset();
       up_deadline_.disarm();
       if (failure == UpstreamFailure::kClientBody) {
@@ -578,7 +581,7 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
         // Nothing went to the client yet: drop the backend's response, answer 500.
         rec_.upstream_response = false;
         backend->onRequestEnd(coarseNowMs(), (monotonicNowNs() - start_ns) / 1000, false);
-        metrics::backendInFlight(w_.shard(), backend->series(), -1);
+        if (rec_.record) metrics::backendInFlight(w_.shard(), backend->series(), -1);
         ex.conn.reset();
         up_deadline_.disarm();
         if (rec_.route) w_.shard().add(rec_.route->lua_errors);
@@ -592,7 +595,7 @@ awaitable<Session::Next> Session::forward(Exchange& ex, size_t head_len, uint32_
     if (ok && script) ex.lua_resp.bodyComplete();
     int64_t latency_us = (monotonicNowNs() - start_ns) / 1000;
     backend->onRequestEnd(coarseNowMs(), latency_us, !ok || ex.resp.status >= 500);
-    metrics::backendInFlight(w_.shard(), backend->series(), -1);
+    if (rec_.record) metrics::backendInFlight(w_.shard(), backend->series(), -1);
     up_deadline_.disarm();
     if (upstream_reusable && ok && !w_.draining()) {
       ex.conn->requests++;

@@ -59,6 +59,7 @@ Result<std::shared_ptr<const proxy::Snapshot>> buildSnapshot(
     size_t max_buffer, const SnapshotInputs& inputs) {
   auto snap = std::make_shared<proxy::Snapshot>(config, generation);
   snap->scripts = inputs.scripts;
+  snap->record_metrics = config->metrics_enabled;
   std::map<std::string, uint32_t> pool_index;
   for (const auto& u : config->upstreams) {
     proxy::Pool pool;
