@@ -109,24 +109,8 @@ Result<Ok> ProcessProvider::scaleTo(uint32_t desired) {
   }
   if (wanted > target) {
     std::vector<Instance*> victims = victimsInOrder();
-    for (size_t i = 0; i < wanted - target && i < victims.size(); ++i) {
-      Instance& victim = *victims[i];
-      switch (victim.state) {
-        case InstanceState::kReady:
-          beginDrain(victim);
-          break;
-        case InstanceState::kStarting:
-          beginStop(victim, "not needed any more");
-          break;
-        default:  // kBackoff
-          if (victim.child) {
-            victim.state = InstanceState::kStopping;  // already SIGKILLed, awaiting its reap
-          } else {
-            emit("stop", &victim, "not needed any more; was waiting to restart");
-            forget(victim.index);
-          }
-      }
-    }
+    victims.resize(std::min<size_t>(victims.size(), wanted - target));
+    remove(victims, "not needed any more");
   }
   publish();
   scheduleTick();
@@ -290,16 +274,41 @@ void ProcessProvider::onExit(Instance& instance, const ExitStatus& status) {
   }
 }
 
-void ProcessProvider::beginDrain(Instance& instance) {
+void ProcessProvider::remove(const std::vector<Instance*>& victims, const std::string& why) {
   int64_t now = coarseNowMs();
-  instance.state = InstanceState::kDraining;
-  instance.drain_started_ms = now;
-  instance.deadline_ms = now + config_.drain_timeout_ms;
-  publish();  // out of balancing first: no new request can pick it after the snapshot swap
-  membership_.closeIdle(pool_, instance.address);
-  emit("drain", &instance,
-       fmt::format("out of the pool; {} requests in flight, waiting up to {} ms",
-                   membership_.inflight(pool_, instance.address), config_.drain_timeout_ms));
+  std::vector<Instance*> draining;
+  for (Instance* victim : victims) {
+    switch (victim->state) {
+      case InstanceState::kReady:
+        victim->state = InstanceState::kDraining;
+        victim->drain_started_ms = now;
+        victim->deadline_ms = now + config_.drain_timeout_ms;
+        draining.push_back(victim);
+        break;
+      case InstanceState::kStarting:  // serves nothing: no drain
+        beginStop(*victim, why);
+        break;
+      case InstanceState::kBackoff:
+        if (victim->child) {
+          victim->state = InstanceState::kStopping;  // already SIGKILLed, awaiting its reap
+        } else {
+          emit("stop", victim, why + "; was waiting to restart");
+          forget(victim->index);
+        }
+        break;
+      default:  // already on its way out
+        break;
+    }
+  }
+  if (draining.empty()) return;
+  // Out of balancing first, all in one snapshot: no worker picks them after the swap.
+  publish();
+  for (Instance* instance : draining) {
+    membership_.closeIdle(pool_, instance->address);
+    emit("drain", instance,
+         fmt::format("out of the pool; {} requests in flight, waiting up to {} ms",
+                     membership_.inflight(pool_, instance->address), config_.drain_timeout_ms));
+  }
   scheduleTick();
 }
 
@@ -426,29 +435,10 @@ void ProcessProvider::shutdown(std::function<void()> done) {
   shutting_down_ = true;
   if (done) shutdown_done_.push_back(std::move(done));
   emit("shutdown", nullptr, fmt::format("stopping {} instances", instances_.size()));
-  std::vector<uint32_t> indexes;
-  for (const auto& [index, instance] : instances_)
-    indexes.push_back(index);
-  for (uint32_t index : indexes) {
-    Instance& instance = *instances_.at(index);
-    switch (instance.state) {
-      case InstanceState::kReady:
-        beginDrain(instance);
-        break;
-      case InstanceState::kStarting:
-        beginStop(instance, "shutdown");
-        break;
-      case InstanceState::kBackoff:
-        if (instance.child) {
-          instance.state = InstanceState::kStopping;
-        } else {
-          forget(index);
-        }
-        break;
-      default:
-        break;
-    }
-  }
+  std::vector<Instance*> everything;
+  for (auto& [index, instance] : instances_)
+    everything.push_back(instance.get());
+  remove(everything, "shutdown");
   publish();
   maybeFinishShutdown();
   scheduleTick();

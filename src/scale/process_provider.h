@@ -94,7 +94,9 @@ class ProcessProvider final : public Provider {
   void onProbe(uint32_t index, uint64_t launch_seq, ProbeResult result);
   void onExit(Instance& instance, const ExitStatus& status);
   void fail(Instance& instance, std::string kind, std::string message);
-  void beginDrain(Instance& instance);
+  // Takes instances out: ready ones drain (all leave the pool in one publish), starting ones
+  // stop at once, ones in backoff are dropped.
+  void remove(const std::vector<Instance*>& victims, const std::string& why);
   void beginStop(Instance& instance, const std::string& why);
   void forget(uint32_t index);
   void tick();

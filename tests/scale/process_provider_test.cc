@@ -437,8 +437,10 @@ TEST_F(ProcessProviderTest, ShutdownDrainsEverythingThenCallsDone) {
   ASSERT_EQ(pids.size(), 2u);
 
   bool done = false;
+  size_t calls_before = membership_.calls.size();
   provider.shutdown([&] { done = true; });
   EXPECT_TRUE(membership_.current.empty());
+  EXPECT_EQ(membership_.calls.size(), calls_before + 1) << "both leave in one snapshot";
   ASSERT_TRUE(runUntil([&] { return done; }));
   EXPECT_TRUE(provider.instances().empty());
   for (const char* id : {"api-0", "api-1"}) {
