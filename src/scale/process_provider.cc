@@ -485,9 +485,10 @@ std::vector<int> ProcessProvider::pids() const {
 
 void ProcessProvider::emit(std::string kind, const Instance* instance, std::string message,
                            bool error) {
-  if (error) {
+  // With a handler, the autoscaler's event log records and logs it: one line, not two.
+  if (!on_event_ && error) {
     log::warn("scale {} {} {}: {}", pool_, kind, instance ? instance->id : "-", message);
-  } else {
+  } else if (!on_event_) {
     log::info("scale {} {} {}: {}", pool_, kind, instance ? instance->id : "-", message);
   }
   if (on_event_) {

@@ -3,7 +3,10 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include <asio/signal_set.hpp>
+#include <nlohmann/json.hpp>
 
 #include "config/loader.h"
 #include "core/clock.h"
@@ -106,6 +109,10 @@ int Server::run() {
     log::error("{}", admin.error().message());
     return 1;
   }
+  if (auto scaling = startScaling(); !scaling) {
+    log::error("{}", scaling.error().message());
+    return 1;
+  }
   for (auto& w : workers_) {
     threads_.emplace_back([&worker = *w] {
       pthread_setname_np(pthread_self(), ("tg-worker-" + std::to_string(worker.id())).c_str());
@@ -155,6 +162,50 @@ Result<Ok> Server::startAdmin() {
     return admin::AdminResponse{200, std::string(metrics::kPrometheusContentType),
                                 telemetry_->renderPrometheus()};
   });
+  admin_->get("/scale/events", [this](const admin::AdminRequest&) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& e : events_.recent(200)) {
+      nlohmann::json inputs = nlohmann::json::object();
+      for (const auto& [k, v] : e.inputs)
+        inputs[k] = v;
+      out.push_back({{"seq", e.seq},
+                     {"age_ms", coarseNowMs() - e.at_ms},
+                     {"pool", e.pool},
+                     {"kind", std::string(scale::eventKindName(e.kind))},
+                     {"policy", e.policy},
+                     {"current", e.current},
+                     {"desired", e.desired},
+                     {"reason", e.reason},
+                     {"error", e.error},
+                     {"instance", e.instance},
+                     {"inputs", inputs}});
+    }
+    return admin::AdminResponse{200, "application/json", out.dump(2) + "\n"};
+  });
+  admin_->get("/scale/pools", [this](const admin::AdminRequest&) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& p : scaled_) {
+      nlohmann::json instances = nlohmann::json::array();
+      for (const auto& i : p->provider().instances())
+        instances.push_back({{"id", i.id},
+                             {"address", i.address},
+                             {"state", std::string(scale::instanceStateName(i.state))},
+                             {"pid", i.pid},
+                             {"restarts", i.restarts},
+                             {"inflight", inflight(p->pool(), i.address)}});
+      const auto& st = p->autoscaler().stats();
+      out[p->pool()] = {{"target", p->autoscaler().target()},
+                        {"ready", p->provider().readyCount()},
+                        {"min", p->autoscaler().config().min},
+                        {"max", p->autoscaler().config().max},
+                        {"policy", p->autoscaler().policy().name()},
+                        {"evaluations", st.evaluations},
+                        {"last_eval_us", st.last_eval_us},
+                        {"max_eval_us", st.max_eval_us},
+                        {"instances", instances}};
+    }
+    return admin::AdminResponse{200, "application/json", out.dump(2) + "\n"};
+  });
   admin_->get("/healthz", [this](const admin::AdminRequest&) {
     return admin::AdminResponse{draining_ ? 503 : 200, "text/plain; charset=utf-8",
                                 draining_ ? "draining\n" : "ok\n"};
@@ -176,8 +227,82 @@ Result<Ok> Server::rebuild(std::shared_ptr<const config::Config> config,
   telemetry_->reserveShards();
   for (const proxy::Pool& pool : snap.value()->pools)
     telemetry_->controlShard().set(pool.series.replicas, double(pool.backends.size()));
+  current_ = snap.value();
   publish(snap.value());
   return Ok{};
+}
+
+Result<Ok> Server::startScaling() {
+  for (const auto& u : config_->upstreams) {
+    if (!u.scale) continue;
+    auto pool = ScaledPool::create(control_, u.name, *u.scale, *this, *telemetry_, events_);
+    if (!pool) return pool.error();
+    scaled_.push_back(std::move(pool.value()));
+  }
+  for (auto& p : scaled_) {
+    log::info("upstream {}: autoscaled by the {} provider, {} to {} instance(s)", p->pool(),
+              p->provider().kind(), p->autoscaler().config().min, p->autoscaler().config().max);
+    p->start();
+  }
+  return Ok{};
+}
+
+void Server::stopScaling(std::function<void()> done) {
+  auto remaining = std::make_shared<size_t>(scaled_.size());
+  if (*remaining == 0) return done();
+  for (auto& p : scaled_)
+    p->shutdown([remaining, done] {
+      if (--*remaining == 0) done();
+    });
+}
+
+std::vector<Telemetry::LocalProcess> Server::localProcesses() const {
+  std::vector<Telemetry::LocalProcess> out;
+  for (const auto& p : scaled_)
+    for (const auto& i : p->provider().instances())
+      if (i.pid > 0) out.push_back({p->pool(), i.address, i.pid});
+  return out;
+}
+
+void Server::setBackends(std::string_view pool, std::vector<std::string> addresses) {
+  // Remember what leaves, so that a draining backend's in-flight count stays readable.
+  if (current_) {
+    int index = current_->poolIndex(pool);
+    if (index >= 0) {
+      for (const auto& b : current_->pools[size_t(index)].backends)
+        if (std::find(addresses.begin(), addresses.end(), b->id()) == addresses.end())
+          removed_[b->id()] = b;
+    }
+  }
+  for (const auto& a : addresses)
+    removed_.erase(a);
+  membership_[std::string(pool)] = std::move(addresses);
+  if (auto built = rebuild(config_, scripts_); !built)
+    log::error("upstream {}: membership not published: {}", pool, built.error().message());
+}
+
+int64_t Server::inflight(std::string_view pool, std::string_view address) const {
+  if (auto it = removed_.find(std::string(address)); it != removed_.end())
+    return it->second->stats().inflight.load(std::memory_order_relaxed);
+  if (current_) {
+    int index = current_->poolIndex(pool);
+    if (index >= 0)
+      for (const auto& b : current_->pools[size_t(index)].backends)
+        if (b->id() == address) return b->stats().inflight.load(std::memory_order_relaxed);
+  }
+  return 0;
+}
+
+void Server::closeIdle(std::string_view, std::string_view address) {
+  // Workers already close idle connections to a backend that left every pool when they
+  // install the snapshot without it; this catches connections a finishing request returned
+  // to the pool since then.
+  auto it = removed_.find(std::string(address));
+  if (it == removed_.end()) return;
+  for (auto& w : workers_)
+    asio::post(w->io(), [worker = w.get(), backend = it->second] {
+      worker->upstreams().closeIdle(backend.get());
+    });
 }
 
 void Server::publish(std::shared_ptr<const proxy::Snapshot> snap) {
@@ -258,7 +383,7 @@ void Server::scheduleTick() {
 }
 
 void Server::tick() {
-  telemetry_->tick({});
+  telemetry_->tick(localProcesses());
   if (config_->lua.watch) watchScripts();
 }
 
@@ -291,7 +416,8 @@ void Server::checkDrained() {
     if (busy) log::warn("drain timeout: closing {} connection(s) still open", busy);
     tick_timer_.cancel();
     if (admin_) admin_->stop();
-    control_.stop();
+    // Clients are gone: now the pools' instances can drain and stop.
+    stopScaling([this] { control_.stop(); });
     return;
   }
   drain_timer_.expires_after(std::chrono::milliseconds(20));

@@ -18,20 +18,31 @@
 #include "lua/shared_dict.h"
 #include "metrics/access_log.h"
 #include "proxy/worker.h"
+#include "scale/event_log.h"
+#include "scale/provider.h"
+#include "server/scaled_pool.h"
 #include "server/snapshot_builder.h"
 #include "server/telemetry.h"
 
 namespace tidegate::server {
 
-class Server {
+class Server final : public scale::PoolMembership {
  public:
   explicit Server(config::Config config);
-  ~Server();
+  ~Server() override;
 
   // Binds, starts workers and blocks until shut down. Returns the process exit code.
   int run();
 
+  // scale::PoolMembership, for the providers of autoscaled pools (control thread).
+  void setBackends(std::string_view pool, std::vector<std::string> addresses) override;
+  int64_t inflight(std::string_view pool, std::string_view address) const override;
+  void closeIdle(std::string_view pool, std::string_view address) override;
+
  private:
+  Result<Ok> startScaling();
+  void stopScaling(std::function<void()> done);
+  std::vector<Telemetry::LocalProcess> localProcesses() const;
   // Builds a snapshot of `config` with the current scripts and membership and publishes it.
   Result<Ok> rebuild(std::shared_ptr<const config::Config> config,
                      std::shared_ptr<const lua::ScriptSet> scripts);
@@ -51,6 +62,11 @@ class Server {
   std::shared_ptr<const lua::ScriptSet> scripts_;
   std::unique_ptr<BackendRegistry> registry_;
   std::map<std::string, std::vector<std::string>> membership_;  // autoscaled pools
+  std::shared_ptr<const proxy::Snapshot> current_;              // the last one published
+  // Backends an autoscaled pool dropped, kept until their drain is over (in-flight counts).
+  std::map<std::string, upstream::BackendPtr> removed_;
+  scale::EventLog events_;
+  std::vector<std::unique_ptr<ScaledPool>> scaled_;
   uint64_t generation_ = 0;
   size_t buffer_size_ = 0;
   std::vector<std::unique_ptr<proxy::Worker>> workers_;
