@@ -1,25 +1,32 @@
 #!/usr/bin/env bash
-# The main job: install what is missing, build, start two local test backends and run the
-# gateway on examples/quickstart.yaml in the foreground. Ctrl-C stops everything.
+# The main job: install what is missing, build, run the gateway on examples/quickstart.yaml
+# (an autoscaled pool of local test backends), then a bounded load ramp that shows replicas
+# rising with the load and falling after it. The gateway keeps running; Ctrl-C stops it and
+# every instance it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh release tidegate tidegate-echo
 bin=build/release
 
-pids=()
+gateway=""
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  if [ -n "$gateway" ]; then
+    kill -TERM "$gateway" 2>/dev/null || true
+    wait "$gateway" 2>/dev/null || true
+  fi
 }
 trap cleanup EXIT INT TERM
 
-for port in 9001 9002; do
-  "$bin/tidegate-echo" --port "$port" --latency 5ms --slots 64 >/dev/null &
-  pids+=($!)
-done
-echo "quickstart: backends on 127.0.0.1:9001 and :9002; gateway on http://127.0.0.1:8080/"
-echo "quickstart: try  curl -s http://127.0.0.1:8080/echo   (Ctrl-C to stop)"
 "$bin/tidegate" run -c examples/quickstart.yaml &
-pids+=($!)
-wait "${pids[-1]}"
+gateway=$!
+for _ in $(seq 100); do
+  if curl -sf -o /dev/null http://127.0.0.1:8080/healthz; then break; fi
+  sleep 0.1
+done
+echo "quickstart: gateway on http://127.0.0.1:8080/, admin on http://127.0.0.1:9901/"
+echo "quickstart: load ramp (about 60 s):"
+scripts/load_ramp.py --url http://127.0.0.1:8080/ --admin http://127.0.0.1:9901
+echo "quickstart: try  curl -s http://127.0.0.1:8080/echo   or   curl -s http://127.0.0.1:9901/scale/pools"
+echo "quickstart: Ctrl-C stops the gateway and its instances"
+wait "$gateway"
