@@ -5,7 +5,9 @@
 
 #include "config/loader.h"
 #include "core/log.h"
+#include "lua/control_vm.h"
 #include "net/address.h"
+#include "scale/policy_factory.h"
 #include "server/script_loader.h"
 #include "server/server.h"
 
@@ -57,6 +59,16 @@ std::optional<config::Config> loadAndReport(const std::string& path) {
                      b.mark.file.c_str(), b.mark.line, b.mark.column, b.address.c_str());
         ok = false;
       }
+  // Policy parameters are checked by scale/, which config/ may not depend on.
+  for (const auto& u : loaded.config->upstreams) {
+    if (!u.scale) continue;
+    const config::SourceMark& m = u.scale->policy.mark;
+    if (auto valid = scale::validatePolicy(u.scale->policy); !valid) {
+      std::fprintf(stderr, "%s:%d:%d: upstreams.%s.scale.policy: %s\n", m.file.c_str(), m.line,
+                   m.column, u.name.c_str(), valid.error().message().c_str());
+      ok = false;
+    }
+  }
   if (config->admin && !net::parseAddress(config->admin->listen)) {
     const auto& m = config->admin->mark;
     std::fprintf(stderr, "%s:%d:%d: admin listen address '%s' is not a numeric host:port\n",
@@ -72,6 +84,21 @@ std::optional<config::Config> loadAndReport(const std::string& path) {
     std::fprintf(stderr, "%s\n", scripts.error().message().c_str());
     ok = false;
   }
+  if (!config->lua.control_script.empty()) {
+    auto vm = lua::ControlVm::create(server::vmOptionsFor(config->lua, &dicts));
+    auto source = lua::ScriptSource::fromFile(config->lua.control_script);
+    std::shared_ptr<lua::ModuleSources> modules;
+    if (!config->lua.module_path.empty())
+      modules = std::make_shared<lua::ModuleSources>(config->lua.module_path);
+    auto ran = !vm       ? Result<Ok>(vm.error())
+               : !source ? Result<Ok>(source.error())
+                         : vm.value()->run(source.value(), modules);
+    if (!ran) {
+      std::fprintf(stderr, "%s:%d:%d: lua.control: %s\n", config->lua.mark.file.c_str(),
+                   config->lua.mark.line, config->lua.mark.column, ran.error().message().c_str());
+      ok = false;
+    }
+  }
   if (!ok) return std::nullopt;
   return loaded.config;
 }
@@ -83,6 +110,8 @@ void printUsage() {
                "usage: tidegate <command> [options]\n"
                "  run -c FILE [--log-level debug|info|warn|error]   run the gateway\n"
                "  check -c FILE                                     validate a config file\n"
+               "  policy eval POLICY --input CTX.json [--params P.json]\n"
+               "                                                    one scaling decision\n"
                "  version                                           print the version\n");
 }
 

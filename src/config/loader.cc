@@ -32,8 +32,8 @@ constexpr std::string_view kRootKeys[] = {"listen", "workers",    "log_level", "
                                           "limits", "upstreams",  "routes",    "lua",
                                           "admin",  "access_log", "metrics"};
 constexpr std::string_view kMetricsKeys[] = {"enabled"};
-constexpr std::string_view kLuaKeys[] = {"memory_limit", "instruction_budget", "module_path",
-                                         "shared_dicts", "watch"};
+constexpr std::string_view kLuaKeys[] = {
+    "memory_limit", "instruction_budget", "module_path", "shared_dicts", "watch", "control"};
 constexpr std::string_view kAdminKeys[] = {"listen"};
 constexpr std::string_view kAccessLogKeys[] = {"path", "buffer"};
 constexpr std::string_view kScriptKeys[] = {"file", "inline"};
@@ -855,6 +855,8 @@ void Loader::parseLua(const YAML::Node& value, const YAML::Node& key, LuaConfig&
             lua.instruction_budget = uint32_t(*n);
         } else if (name == "module_path") {
           if (auto text = scalar(v, k, field)) lua.module_path = *text;
+        } else if (name == "control") {
+          if (auto text = scalar(v, k, field)) lua.control_script = *text;
         } else if (name == "watch") {
           if (auto b = boolean(v, k, field)) lua.watch = *b;
         } else if (name == "shared_dicts") {

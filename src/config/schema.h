@@ -92,6 +92,7 @@ struct LuaConfig {
   std::string module_path;                       // where require() looks; empty: no require
   std::map<std::string, uint64_t> shared_dicts;  // tg.shared.<name>: capacity in bytes
   bool watch = false;                            // reload scripts when their files change
+  std::string control_script;  // run on the control VM (tg.timer, tg.metrics.window); "": none
   SourceMark mark;
 };
 

@@ -2,8 +2,10 @@
 
 namespace tidegate::server {
 
-lua::VmOptions vmOptionsFor(const config::LuaConfig& config, lua::SharedDicts* dicts) {
+lua::VmOptions vmOptionsFor(const config::LuaConfig& config, lua::SharedDicts* dicts,
+                            lua::MetricsDeclarer* declarer) {
   lua::VmOptions o;
+  o.declarer = declarer;
   o.memory_limit_bytes = config.memory_limit_bytes;
   o.instruction_budget = int(config.instruction_budget);
   o.shared_dicts = dicts;

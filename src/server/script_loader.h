@@ -9,14 +9,17 @@
 
 #include "config/schema.h"
 #include "core/result.h"
+#include "lua/metric_catalog.h"
 #include "lua/script.h"
 #include "lua/shared_dict.h"
 #include "lua/vm.h"
 
 namespace tidegate::server {
 
-// The VM settings of `config.lua`; `dicts` may be null (tg.shared is then empty).
-lua::VmOptions vmOptionsFor(const config::LuaConfig& config, lua::SharedDicts* dicts);
+// The VM settings of `config.lua`; `dicts` may be null (tg.shared is then empty), `declarer`
+// too (tg.metrics declarations are then only checked, as by `tidegate check`).
+lua::VmOptions vmOptionsFor(const config::LuaConfig& config, lua::SharedDicts* dicts,
+                            lua::MetricsDeclarer* declarer = nullptr);
 
 // Null when no route has a script. Errors: one line per problem, "file:line: message".
 Result<std::shared_ptr<const lua::ScriptSet>> buildScripts(

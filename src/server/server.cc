@@ -56,7 +56,8 @@ int Server::run() {
 
   // Shared dicts are sized once, at start: a reload neither resizes nor empties them.
   addSharedDicts(config_->lua, shared_dicts_);
-  const lua::VmOptions vm_options = vmOptionsFor(config_->lua, &shared_dicts_);
+  const lua::VmOptions vm_options =
+      vmOptionsFor(config_->lua, &shared_dicts_, &telemetry_->luaDeclarer());
   auto scripts = buildScripts(*config_, vm_options, ++generation_, nullptr);
   if (!scripts) {
     log::error("{}", scripts.error().message());
@@ -92,9 +93,13 @@ int Server::run() {
     }
     auto shard = std::make_shared<metrics::MetricShard>();
     telemetry_->addShard(shard);
+    // Every worker gets a VM, even without scripts now: a reload may add some. Its tg.metrics
+    // record into the worker's shard; declarations resolve from the scripts' catalog.
+    lua::VmOptions worker_options = vm_options;
+    worker_options.declarer = nullptr;
+    worker_options.shard = shard.get();
     w->setMetricShard(std::move(shard));
-    // Every worker gets a VM, even without scripts now: a reload may add some.
-    auto vm = w->createLuaVm(vm_options);
+    auto vm = w->createLuaVm(worker_options);
     if (!vm) {
       log::error("worker {}: {}", i, vm.error().message());
       return 1;
@@ -107,6 +112,10 @@ int Server::run() {
   }
   if (auto admin = startAdmin(); !admin) {
     log::error("{}", admin.error().message());
+    return 1;
+  }
+  if (auto control = loadControlScript(*config_); !control) {
+    log::error("{}", control.error().message());
     return 1;
   }
   if (auto scaling = startScaling(); !scaling) {
@@ -232,6 +241,42 @@ Result<Ok> Server::rebuild(std::shared_ptr<const config::Config> config,
   return Ok{};
 }
 
+Result<Ok> Server::loadControlScript(const config::Config& config) {
+  if (config.lua.control_script.empty()) {
+    control_vm_.reset();
+    return Ok{};
+  }
+  lua::VmOptions o = vmOptionsFor(config.lua, &shared_dicts_, &telemetry_->luaDeclarer());
+  o.shard = &telemetry_->controlShard();
+  o.registry = &telemetry_->registry();
+  o.windows = &telemetry_->windows();
+  auto vm = lua::ControlVm::create(std::move(o));
+  if (!vm) return vm.error();
+  auto source = lua::ScriptSource::fromFile(config.lua.control_script);
+  if (!source) return source.error();
+  std::shared_ptr<lua::ModuleSources> modules;
+  if (!config.lua.module_path.empty())
+    modules = std::make_shared<lua::ModuleSources>(config.lua.module_path);
+  if (auto ran = vm.value()->run(source.value(), modules); !ran) return ran.error();
+  telemetry_->reserveShards();
+  const bool first = control_vm_ == nullptr;
+  control_vm_ = std::move(vm.value());
+  log::info("control script {} loaded: {} timer(s)", config.lua.control_script,
+            control_vm_->timerCount());
+  if (first) scheduleControlTick();
+  return Ok{};
+}
+
+void Server::scheduleControlTick() {
+  // Control timers run at most this late.
+  control_vm_timer_.expires_after(std::chrono::milliseconds(100));
+  control_vm_timer_.async_wait([this](std::error_code ec) {
+    if (ec || !control_vm_) return;
+    control_vm_->tick(control_vm_->vm().now());
+    scheduleControlTick();
+  });
+}
+
 Result<Ok> Server::startScaling() {
   for (const auto& u : config_->upstreams) {
     if (!u.scale) continue;
@@ -338,7 +383,8 @@ void Server::reload() {
         "after a restart");
   auto next = std::make_shared<const config::Config>(std::move(*loaded.config));
   auto scripts =
-      buildScripts(*next, vmOptionsFor(config_->lua, &shared_dicts_), generation_ + 1, scripts_);
+      buildScripts(*next, vmOptionsFor(config_->lua, &shared_dicts_, &telemetry_->luaDeclarer()),
+                   generation_ + 1, scripts_);
   if (!scripts) {
     log::error("reload rejected, the old config and scripts stay in force:\n{}",
                scripts.error().message());
@@ -347,6 +393,12 @@ void Server::reload() {
   if (auto built = rebuild(next, scripts.value()); !built) {
     log::error("reload rejected: {}", built.error().message());
     return;
+  }
+  if (next->lua.control_script != config_->lua.control_script ||
+      !next->lua.control_script.empty()) {
+    if (auto control = loadControlScript(*next); !control)
+      log::error("reload: control script rejected, the old one stays in force: {}",
+                 control.error().message());
   }
   config_ = next;
   scripts_ = scripts.value();
@@ -359,7 +411,8 @@ void Server::reload() {
 
 void Server::reloadScripts(const std::string& why) {
   auto scripts =
-      buildScripts(*config_, vmOptionsFor(config_->lua, &shared_dicts_), generation_ + 1, nullptr);
+      buildScripts(*config_, vmOptionsFor(config_->lua, &shared_dicts_, &telemetry_->luaDeclarer()),
+                   generation_ + 1, nullptr);
   if (!scripts) {
     log::error("{}: scripts rejected, the old ones stay in force:\n{}", why,
                scripts.error().message());
@@ -415,6 +468,7 @@ void Server::checkDrained() {
   if (busy == 0 || coarseNowMs() >= drain_deadline_ms_) {
     if (busy) log::warn("drain timeout: closing {} connection(s) still open", busy);
     tick_timer_.cancel();
+    control_vm_timer_.cancel();
     if (admin_) admin_->stop();
     // Clients are gone: now the pools' instances can drain and stop.
     stopScaling([this] { control_.stop(); });

@@ -15,6 +15,7 @@
 
 #include "admin/admin_server.h"
 #include "config/schema.h"
+#include "lua/control_vm.h"
 #include "lua/shared_dict.h"
 #include "metrics/access_log.h"
 #include "proxy/worker.h"
@@ -55,6 +56,9 @@ class Server final : public scale::PoolMembership {
   void tick();
   void watchScripts();
   Result<Ok> startAdmin();
+  // Loads lua.control_script into a new control VM; the old one stays when this fails.
+  Result<Ok> loadControlScript(const config::Config& config);
+  void scheduleControlTick();
 
   std::shared_ptr<const config::Config> config_;
   std::unique_ptr<Telemetry> telemetry_;
@@ -75,6 +79,8 @@ class Server final : public scale::PoolMembership {
   asio::steady_timer drain_timer_{control_};
   asio::steady_timer tick_timer_{control_};
   std::unique_ptr<admin::AdminServer> admin_;
+  std::unique_ptr<lua::ControlVm> control_vm_;  // null: no control script
+  asio::steady_timer control_vm_timer_{control_};
   std::unique_ptr<metrics::AccessLog> access_log_;  // destroyed after the workers stop
   std::map<std::string, int64_t> watched_mtimes_;   // script file -> mtime (ns)
   int64_t drain_deadline_ms_ = 0;

@@ -15,6 +15,7 @@ Result<std::unique_ptr<Telemetry>> Telemetry::create() {
   t->host_.emplace(std::move(host.value()));
   t->control_shard_->reserve(t->registry_.layout());
   t->aggregator_.addShard(t->control_shard_);
+  t->lua_declarer_ = std::make_unique<lua::RegistryDeclarer>(t->registry_, t->control_shard_.get());
   return t;
 }
 

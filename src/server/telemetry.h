@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "lua/metric_catalog.h"
 #include "metrics/aggregator.h"
 #include "metrics/clock.h"
 #include "metrics/host_metrics.h"
@@ -28,6 +29,9 @@ class Telemetry {
   metrics::HostMetrics& host() { return *host_; }
   metrics::MetricShard& controlShard() { return *control_shard_; }
   const metrics::Clock& clock() const { return clock_; }
+  // Where route and control scripts declare their tg.metrics families (one for the process, so
+  // that a family both declare is the same family).
+  lua::MetricsDeclarer& luaDeclarer() { return *lua_declarer_; }
 
   // A worker's shard; call before the worker starts.
   void addShard(std::shared_ptr<metrics::MetricShard> shard);
@@ -61,6 +65,7 @@ class Telemetry {
   std::vector<std::shared_ptr<metrics::MetricShard>> shards_;
   metrics::Aggregator aggregator_{registry_, clock_};
   metrics::ProcSampler sampler_{clock_};
+  std::unique_ptr<lua::RegistryDeclarer> lua_declarer_;
   bool host_warned_ = false;
 };
 

@@ -270,6 +270,43 @@ class LuaBehaviourTest(h.GatewayTestCase):
             self.assertEqual(len(line), 1, name)
             self.assertGreater(float(line[0].split()[-1]), 0, line)
 
+    def test_custom_metrics_and_control_timer(self):
+        a = self.echo("A")
+        admin = h.free_port()
+        d = h.make_tmpdir("tg-lua-")
+        control = os.path.join(d, "control.lua")
+        with open(control, "w") as f:
+            f.write('local seen = tg.metrics.gauge("tidegate_lua_seen_rps", "Rate the timer saw.")\n'
+                    "tg.timer.every(0.2, function()\n"
+                    '  local r = tg.metrics.window("tidegate_lua_hits_total", nil, "sum", 60)\n'
+                    "  if r then seen:set(r) end\n"
+                    "end)\n")
+        route = ('local hits = tg.metrics.counter("tidegate_lua_hits_total", "Hits.", {kind = "api"})\n'
+                 "local M = {}\nfunction M.on_request(req)\n  hits:inc()\nend\nreturn M\n")
+        routes = ("  - name: api\n    match: { path_prefix: / }\n    upstream: app\n"
+                  "    script:\n      inline: |\n" + indent(route, 8))
+        gw = self.gateway(lambda port: lua_config(
+            port, f"  app: {{ backends: [{a.address}] }}", routes,
+            lua=f"lua: {{ control: {control} }}", admin_port=admin))
+        c = Client(gw.port)
+        for i in range(12):
+            self.assertEqual(c.get(f"/{i}")[0], 200)
+        c.close()
+
+        def values():
+            _, _, body = h.http_request(admin, "GET", "/metrics")
+            text = body.decode()
+            out = {}
+            for line in text.splitlines():
+                if line.startswith('tidegate_lua_hits_total{kind="api"} '):
+                    out["hits"] = float(line.split()[-1])
+                if line.startswith("tidegate_lua_seen_rps "):
+                    out["seen"] = float(line.split()[-1])
+            return out
+
+        self.assertTrue(h.wait_until(lambda: values() == {"hits": 12, "seen": 12}, timeout=10),
+                        f"{values()}\n{gw.log()}")
+
     def test_check_reports_script_errors_with_file_and_line(self):
         d = h.make_tmpdir("tg-lua-")
         script = os.path.join(d, "broken.lua")
