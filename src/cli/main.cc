@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/policy_command.h"
 
 int main(int argc, char** argv) {
   using namespace tidegate::cli;
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "run") return runCommand(args);
   if (command == "check") return checkCommand(args);
+  if (command == "policy") return policyCommand(args);
   if (command == "version" || command == "--version") return versionCommand();
   printUsage();
   return 2;
