@@ -372,6 +372,21 @@ void Server::reload() {
   }
   if (loaded.config->listen != config_->listen || loaded.config->workers != config_->workers)
     log::warn("reload: listen and workers changes take effect only after a restart");
+  auto scaleKey = [](const config::Config& c) {
+    std::string key;
+    for (const auto& u : c.upstreams) {
+      if (!u.scale) continue;
+      const config::ScaleConfig& sc = *u.scale;
+      key += u.name + "|" + sc.provider + "|" + std::to_string(sc.min) + "|" +
+             std::to_string(sc.max) + "|" + std::to_string(sc.interval_ms) + "|" +
+             std::to_string(sc.cooldown_up_ms) + "|" + std::to_string(sc.cooldown_down_ms) + "|" +
+             (sc.dry_run ? "dry" : "") + "|" + sc.policy.name + sc.policy.file + sc.policy.code +
+             sc.policy.params_json + "|" + sc.process.command + "\n";
+    }
+    return key;
+  };
+  if (scaleKey(*loaded.config) != scaleKey(*config_))
+    log::warn("reload: scale: changes take effect only after a restart");
   if (loaded.config->access_log.has_value() != config_->access_log.has_value() ||
       (config_->access_log && loaded.config->access_log->path != config_->access_log->path))
     log::warn("reload: access_log changes take effect only after a restart");
