@@ -74,6 +74,13 @@ def tables(raw):
             f"least_request): {cost * 100:.1f}% fewer req/s, p99 {core.fmt_ms(tg['p99'])} ms vs "
             f"{core.fmt_ms(off['p99'])} ms — target (≤ 10% cost) "
             f"**{'met' if cost <= 0.10 else 'not met'}**.")
+    busy = [r["foreign"][1] for t, rs in runs.items() if t != "direct" for r in rs
+            if r.get("foreign") and r["foreign"][1] is not None]
+    if busy and max(busy) >= 20:
+        verdict.append(
+            f"- Other processes took up to {max(busy)}% of the client CPU in the proxies' "
+            f"rounds (see below; the server CPU is what limits them). wrk had idle time there, "
+            f"so this costs it wake-up latency, which shows in p99 more than in req/s.")
     errors = sum(x["errors"] for x in s.values())
     if errors:
         verdict.append(f"- {errors} errors or non-2xx answers in all: with a high limit there "
