@@ -8,7 +8,6 @@
 #include "lua/control_vm.h"
 #include "net/address.h"
 #include "scale/policy_factory.h"
-#include "scale/policy_factory.h"
 #include "server/script_loader.h"
 #include "server/server.h"
 
@@ -70,16 +69,6 @@ std::optional<config::Config> loadAndReport(const std::string& path) {
       ok = false;
     }
   }
-  // Policy parameters are checked by scale/, which config/ may not depend on.
-  for (const auto& u : loaded.config->upstreams) {
-    if (!u.scale) continue;
-    const config::SourceMark& m = u.scale->policy.mark;
-    if (auto valid = scale::validatePolicy(u.scale->policy); !valid) {
-      std::fprintf(stderr, "%s:%d:%d: upstreams.%s.scale.policy: %s\n", m.file.c_str(), m.line,
-                   m.column, u.name.c_str(), valid.error().message().c_str());
-      ok = false;
-    }
-  }
   if (config->admin && !net::parseAddress(config->admin->listen)) {
     const auto& m = config->admin->mark;
     std::fprintf(stderr, "%s:%d:%d: admin listen address '%s' is not a numeric host:port\n",
@@ -121,8 +110,6 @@ void printUsage() {
                "usage: tidegate <command> [options]\n"
                "  run -c FILE [--log-level debug|info|warn|error]   run the gateway\n"
                "  check -c FILE                                     validate a config file\n"
-               "  policy eval POLICY --input CTX.json [--params P.json]\n"
-               "                                                    one scaling decision\n"
                "  policy eval POLICY --input CTX.json [--params P.json]\n"
                "                                                    one scaling decision\n"
                "  version                                           print the version\n");
