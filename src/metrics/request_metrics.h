@@ -87,10 +87,13 @@ class RequestMetrics {
 // --- Worker thread, on its own shard ---
 
 // One finished request: status class, latency, bytes from and to the client. `backend` is null
-// when no backend served it (answered by the gateway: 404, rate limit, cache, Lua).
+// when no backend served it (answered by the gateway: 404, rate limit, cache, Lua);
+// `upstream_latency_us` is the backend's part (request sent -> response relayed), by default
+// the whole latency.
 inline void recordRequest(MetricShard& shard, const RouteSeries& route,
                           const BackendSeries* backend, StatusClass status_class,
-                          uint64_t latency_us, uint64_t bytes_in, uint64_t bytes_out) {
+                          uint64_t latency_us, uint64_t bytes_in, uint64_t bytes_out,
+                          uint64_t upstream_latency_us = UINT64_MAX) {
   const size_t c = static_cast<size_t>(status_class);
   shard.add(route.requests[c]);
   shard.record(route.duration, latency_us);
@@ -98,7 +101,8 @@ inline void recordRequest(MetricShard& shard, const RouteSeries& route,
   shard.add(route.bytes_sent, bytes_out);
   if (backend != nullptr) {
     shard.add(backend->requests[c]);
-    shard.record(backend->duration, latency_us);
+    shard.record(backend->duration,
+                 upstream_latency_us == UINT64_MAX ? latency_us : upstream_latency_us);
     shard.add(backend->bytes_sent, bytes_in);
     shard.add(backend->bytes_received, bytes_out);
   }

@@ -224,6 +224,7 @@ awaitable<void> Session::run() {
     Next next = Next::kClose;
     rec_ = RequestRecord{};
     rec_.start_ns = monotonicNowNs();
+    rec_.record = snap_->shared->record_metrics;
     if (!client_gone) {
       if (pr.status == http::ParseStatus::kError) {
         std::string body = std::string(pr.error) + "\n";
@@ -265,7 +266,8 @@ void Session::finishRequest(Exchange& ex) {
   if (rec_.record)
     metrics::recordRequest(
         shard, route, backend ? &backend->series() : nullptr, metrics::statusClassOf(status),
-        uint64_t(std::max<int64_t>(latency_us, 0)), rec_.bytes_in, rec_.bytes_out);
+        uint64_t(std::max<int64_t>(latency_us, 0)), rec_.bytes_in, rec_.bytes_out,
+        backend ? uint64_t(std::max<int64_t>(end_ns - rec_.sent_ns, 0) / 1000) : UINT64_MAX);
   if (rec_.route && rec_.record) metrics::routeInFlight(shard, *rec_.route, -1);
   if (metrics::AccessLog::Writer* log = w_.accessLog()) {
     metrics::AccessRecord r;
@@ -335,7 +337,6 @@ awaitable<Session::Next> Session::serveRequest(Exchange& ex, const http::ParseRe
   if (!route) co_return co_await failLocal(ex, pr.consumed, false, 404, "no route matches\n");
   route_name_ = route->name;
   rec_.route = &snap.route_series[route->index];
-  rec_.record = snap.record_metrics;
   if (rec_.record) metrics::routeInFlight(w_.shard(), *rec_.route, +1);
   uint64_t max_body = route->max_body_bytes;
   if (req.framing == http::BodyFraming::kContentLength && req.content_length > max_body)
