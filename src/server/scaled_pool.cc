@@ -1,6 +1,7 @@
 #include "server/scaled_pool.h"
 
 #include "core/clock.h"
+#include "scale/lua_policy.h"
 #include "scale/policy_factory.h"
 
 namespace tidegate::server {
@@ -27,6 +28,9 @@ Result<std::unique_ptr<ScaledPool>> ScaledPool::create(asio::io_context& control
       });
   p->metrics_ = std::make_unique<PoolMetricSource>(pool, telemetry,
                                                    [self] { return self->provider_->instances(); });
+  // Lua policies read the recent events as ctx.events.
+  if (auto* lua = dynamic_cast<scale::LuaPolicy*>(policy.value().get()))
+    lua->attachEventLog(&events, pool);
   p->autoscaler_ = std::make_unique<scale::Autoscaler>(pool, config, std::move(policy.value()),
                                                        *p->provider_, *p->metrics_, events);
   return p;

@@ -25,11 +25,13 @@ std::vector<std::string> errorsOf(std::string_view yaml) {
 }
 
 TEST(LoaderErrorsTest, UnknownTopLevelKey) {
-  EXPECT_THAT(errorsOf(R"(listen: "127.0.0.1:8080"
+  EXPECT_THAT(
+      errorsOf(R"(listen: "127.0.0.1:8080"
 bogus: 1
 )"),
-              ElementsAre("t.yaml:2:1: top level: unknown key 'bogus' (allowed: listen, workers, "
-                          "log_level, timeouts, limits, upstreams, routes)"));
+      ElementsAre(
+          "t.yaml:2:1: top level: unknown key 'bogus' (allowed: listen, workers, "
+          "log_level, timeouts, limits, upstreams, routes, lua, admin, access_log, metrics)"));
 }
 
 TEST(LoaderErrorsTest, UnknownNestedKeys) {
@@ -55,12 +57,12 @@ routes:
           "t.yaml:6:63: upstreams.api.backends[1]: unknown key 'wieght' (allowed: address, "
           "weight)",
           "t.yaml:7:5: upstreams.api: unknown key 'retries' (allowed: backends, balance, hash, "
-          "keepalive)",
+          "keepalive, scale, load_header)",
           "t.yaml:8:31: upstreams.api.keepalive: unknown key 'ttl' (allowed: max_idle)",
           "t.yaml:11:24: routes[0].match: unknown key 'query' (allowed: host, path, "
           "path_prefix, path_regex, methods, headers)",
           "t.yaml:12:5: routes[0]: unknown key 'cache' (allowed: name, match, upstream, "
-          "max_body)"));
+          "max_body, script)"));
 }
 
 TEST(LoaderErrorsTest, DuplicateKey) {
@@ -403,18 +405,19 @@ colour: blue
 )");
   EXPECT_THAT(
       errors,
-      ElementsAre("t.yaml:1:9: listen: invalid address '127.0.0.1:80800': the port must be a "
-                  "number from 1 to 65535",
-                  "t.yaml:2:10: workers: expected 'auto' or a whole number from 1 to 256, got "
-                  "'zero'",
-                  "t.yaml:4:20: routes[0].match.path: invalid path 'nope': it must start with '/'",
-                  "t.yaml:5:15: routes[0].upstream: unknown upstream 'missing' (defined: api)",
-                  "t.yaml:9:14: upstreams.api.balance: expected one of round_robin, "
-                  "least_request, ewma, consistent_hash, got 'random'",
-                  "t.yaml:10:22: timeouts.connect: invalid duration '1': a unit is required (ms, "
-                  "s, m, h), e.g. \"1s\"",
-                  "t.yaml:11:1: top level: unknown key 'colour' (allowed: listen, workers, "
-                  "log_level, timeouts, limits, upstreams, routes)"));
+      ElementsAre(
+          "t.yaml:1:9: listen: invalid address '127.0.0.1:80800': the port must be a "
+          "number from 1 to 65535",
+          "t.yaml:2:10: workers: expected 'auto' or a whole number from 1 to 256, got "
+          "'zero'",
+          "t.yaml:4:20: routes[0].match.path: invalid path 'nope': it must start with '/'",
+          "t.yaml:5:15: routes[0].upstream: unknown upstream 'missing' (defined: api)",
+          "t.yaml:9:14: upstreams.api.balance: expected one of round_robin, "
+          "least_request, ewma, consistent_hash, got 'random'",
+          "t.yaml:10:22: timeouts.connect: invalid duration '1': a unit is required (ms, "
+          "s, m, h), e.g. \"1s\"",
+          "t.yaml:11:1: top level: unknown key 'colour' (allowed: listen, workers, "
+          "log_level, timeouts, limits, upstreams, routes, lua, admin, access_log, metrics)"));
 }
 
 TEST(LoaderErrorsTest, SyntaxErrorPosition) {
