@@ -92,6 +92,7 @@ inline bool plainAscii8(const unsigned char* p) {
 // A JSON string body. Control bytes, DEL and bytes that are not well-formed UTF-8 become
 // \u00XX, so any request line (attackers choose it) yields one valid line of valid UTF-8.
 void putEscaped(RingCursor& out, std::string_view s) {
+  if (!out.ok) return;  // the record no longer fits: it will be dropped, skip the work
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
   size_t run = 0;
