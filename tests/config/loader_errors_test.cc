@@ -437,7 +437,8 @@ TEST(LoaderErrorsTest, EmptyDocument) {
 TEST(LoaderErrorsTest, RootMustBeAMapping) {
   EXPECT_THAT(errorsOf("- listen\n"),
               ElementsAre("t.yaml:1:1: the configuration must be a mapping of keys (listen, "
-                          "workers, log_level, timeouts, limits, upstreams, routes), got a list"));
+                          "workers, log_level, timeouts, limits, upstreams, routes, lua, admin, "
+                          "access_log, metrics), got a list"));
 }
 
 TEST(LoaderErrorsTest, OneDocumentOnly) {
