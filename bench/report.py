@@ -16,7 +16,7 @@ import statistics
 import sys
 from pathlib import Path
 
-TARGETS = ["direct", "tidegate", "nginx", "haproxy"]
+TARGETS = ["direct", "tidegate", "tidegate-nometrics", "nginx", "haproxy"]
 PROXIES = ["tidegate", "nginx", "haproxy"]
 THROUGHPUT_HEADING = "## Proxy throughput (bench/run.sh)"
 MEMORY_HEADING = "## Memory"
@@ -205,6 +205,15 @@ def closed_tables(raw, meta):
                 f"- tidegate vs {peer}: {ratio:.2f}× the req/s, p99 {fmt_ms(tg['p99'])} ms vs "
                 f"{fmt_ms(s[peer]['p99'])} ms — target (≥ 1.20× and p99 ≤ {peer}'s) "
                 f"**{'met' if met else 'not met'}**.")
+
+    off = s.get("tidegate-nometrics")
+    if tg and off:
+        cost = 1 - tg["rps"] / off["rps"]
+        verdict.append(
+            f"- Metrics on vs off (tidegate vs tidegate with `metrics: {{ enabled: false }}`): "
+            f"{abs(cost) * 100:.1f}% {'fewer' if cost >= 0 else 'more'} req/s with metrics on, "
+            f"p99 {fmt_ms(tg['p99'])} ms vs {fmt_ms(off['p99'])} ms — target (≤ 3% apart) "
+            f"**{'met' if abs(cost) <= 0.03 else 'not met'}**.")
 
     rounds = max(len(r) for r in runs.values())
     per_round = ["| target | " + " | ".join(f"round {i + 1}" for i in range(rounds)) + " |",

@@ -24,7 +24,9 @@ usage: bench/run.sh [options]
   --open-calls K      requests per httperf connection (default 10)
   --open-rate R       open-loop rate in req/s, instead of --open-fraction of nginx's
   --idle-conns N      idle keep-alive connections for the memory test (default 10000)
-  --targets LIST      comma-separated subset of direct,tidegate,nginx,haproxy (default all;
+  --targets LIST      comma-separated subset of direct,tidegate,tidegate-nometrics,nginx,haproxy
+                      (default: all but tidegate-nometrics, which is tidegate with request
+                      metrics off: add it to measure what metrics cost;
                       with --lua: direct,tidegate-lua,nginx-lua,tidegate)
   --lua               the Lua scenario: per-IP limit + least-in-flight balancer as Lua in
                       nginx (access_by_lua, balancer_by_lua, ngx.shared) and in tidegate
@@ -96,7 +98,7 @@ done
 [[ $ROUNDS -ge 1 && $DURATION -ge 1 && $OPEN_CALLS -ge 1 ]] || { echo "run.sh: rounds, duration and open-calls must be >= 1" >&2; exit 2; }
 IFS=, read -r -a TARGET_LIST <<<"$TARGETS"
 for t in "${TARGET_LIST[@]}"; do
-  case "$t" in direct|tidegate|nginx|haproxy|tidegate-lua|nginx-lua) ;; *) echo "run.sh: unknown target $t" >&2; exit 2 ;; esac
+  case "$t" in direct|tidegate|tidegate-nometrics|nginx|haproxy|tidegate-lua|nginx-lua) ;; *) echo "run.sh: unknown target $t" >&2; exit 2 ;; esac
 done
 has_target() { [[ ",$TARGETS," == *",$1,"* ]]; }
 
@@ -221,6 +223,11 @@ start_proxy() {
     tidegate)
       render peers/tidegate.yaml.in "$dir/tidegate.yaml" "$port" "$dir"
       start "tidegate-$port" "$port" "$TIDEGATE" run -c "$dir/tidegate.yaml" ;;
+    tidegate-nometrics)
+      # The same gateway with request metrics off: what recording them costs.
+      render peers/tidegate.yaml.in "$dir/tidegate.yaml" "$port" "$dir"
+      echo "metrics: { enabled: false }" >>"$dir/tidegate.yaml"
+      start "tidegate-nometrics-$port" "$port" "$TIDEGATE" run -c "$dir/tidegate.yaml" ;;
     nginx)
       render peers/nginx.conf.in "$dir/nginx.conf" "$port" "$dir"
       start "nginx-$port" "$port" nginx -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" ;;
@@ -335,14 +342,14 @@ log "load average before: $(load)"
 # --------------------------------------------------------------------------------------------
 # servers
 
-mapfile -t PORTS < <(free_ports 7)
+mapfile -t PORTS < <(free_ports 8)
 B1=${PORTS[0]} B2=${PORTS[1]}
 declare -A PORT=([direct]=$B1 [tidegate]=${PORTS[2]} [nginx]=${PORTS[3]} [haproxy]=${PORTS[4]}
-                 [tidegate-lua]=${PORTS[5]} [nginx-lua]=${PORTS[6]})
+                 [tidegate-lua]=${PORTS[5]} [nginx-lua]=${PORTS[6]} [tidegate-nometrics]=${PORTS[7]})
 
 start echo-1 "$B1" "$ECHO_BIN" --port "$B1" --threads 1 --id b1
 start echo-2 "$B2" "$ECHO_BIN" --port "$B2" --threads 1 --id b2
-for t in tidegate nginx haproxy tidegate-lua nginx-lua; do
+for t in tidegate tidegate-nometrics nginx haproxy tidegate-lua nginx-lua; do
   has_target "$t" && start_proxy "$t" "${PORT[$t]}"
 done
 for t in "${TARGET_LIST[@]}"; do check_200 "$t" "${PORT[$t]}"; done
