@@ -32,9 +32,9 @@ struct ProcessProviderConfig {
 struct PolicyConfig {
   enum class Kind : uint8_t { kBuiltin, kFile, kInline };
   Kind kind = Kind::kBuiltin;
-  std::string name;                // kBuiltin: target_tracking, step, threshold, concurrency
-  std::string file;                // kFile: path of a Lua policy
-  std::string code;                // kInline: Lua source
+  std::string name;  // kBuiltin: target_tracking, step, threshold, concurrency
+  std::string file;  // kFile: path of a Lua policy
+  std::string code;  // kInline: Lua source
   // Parameters as a JSON object: a built-in's settings, or `ctx.params` of a Lua policy.
   std::string params_json = "{}";
   SourceMark mark;

@@ -17,8 +17,8 @@ namespace tidegate::config {
 // e.g. "250ms", "2s", "1.5s", "1m", "1h". The unit is required. Returns milliseconds >= 0.
 Result<int64_t> parseDuration(std::string_view text);
 
-// "<decimal>[unit]" with unit k | m | g, optionally followed by b or ib (64MiB), case-insensitive, in powers
-// of 1024; no unit means bytes: "512", "16k", "16KB", "1m", "1g", "1.5k". Returns bytes.
+// "<decimal>[unit]" with unit k | m | g, optionally followed by b or ib (64MiB), case-insensitive,
+// in powers of 1024; no unit means bytes: "512", "16k", "16KB", "1m", "1g", "1.5k". Returns bytes.
 Result<uint64_t> parseSize(std::string_view text);
 
 // A request rate: `count` events per `per_ms` milliseconds.

@@ -43,7 +43,7 @@ struct Snapshot {
   std::vector<uint32_t> route_pool;                // route index -> pool index
   std::vector<metrics::RouteSeries> route_series;  // route index -> its metric series
   metrics::RouteSeries unmatched_series{};         // requests no route matched
-  bool record_metrics = true;  // config metrics.enabled
+  bool record_metrics = true;                      // config metrics.enabled
   metrics::GaugeId connections_active{};
   metrics::CounterId connections_total{};
   // Every route's script, checked as a whole; null when no route has one. Each worker loads

@@ -111,7 +111,8 @@ TEST(SizeTest, RejectsMalformed) {
   EXPECT_NE(sizeError("k").find("expected a number"), std::string::npos);
   EXPECT_NE(sizeError("-1k").find("expected a number"), std::string::npos);
   EXPECT_EQ(sizeError("1t"),
-            "invalid size '1t': unknown unit 't' (use k, m, g, optionally followed by b or ib: 64m, 64MiB)");
+            "invalid size '1t': unknown unit 't' (use k, m, g, optionally followed by b or ib: "
+            "64m, 64MiB)");
   EXPECT_NE(sizeError("1kk").find("unknown unit 'kk'"), std::string::npos);
   EXPECT_NE(sizeError("1 k").find("unknown unit"), std::string::npos);
   EXPECT_NE(sizeError("1.5").find("not a whole number of bytes"), std::string::npos);
