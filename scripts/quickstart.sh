@@ -18,13 +18,16 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-"$bin/tidegate" run -c examples/quickstart.yaml &
+# The gateway's log (every scaling decision and instance event) goes to a file, so that the
+# ramp's table stays readable.
+log=build/quickstart.log
+"$bin/tidegate" run -c examples/quickstart.yaml >"$log" 2>&1 &
 gateway=$!
 for _ in $(seq 100); do
   if curl -sf -o /dev/null http://127.0.0.1:8080/healthz; then break; fi
   sleep 0.1
 done
-echo "quickstart: gateway on http://127.0.0.1:8080/, admin on http://127.0.0.1:9901/"
+echo "quickstart: gateway on http://127.0.0.1:8080/, admin on http://127.0.0.1:9901/, log in $log"
 echo "quickstart: load ramp (about 60 s):"
 scripts/load_ramp.py --url http://127.0.0.1:8080/ --admin http://127.0.0.1:9901
 echo "quickstart: try  curl -s http://127.0.0.1:8080/echo   or   curl -s http://127.0.0.1:9901/scale/pools"
