@@ -16,6 +16,7 @@
 #include "config/host_port.h"
 #include "config/scale_loader.h"
 #include "config/units.h"
+#include "config/yaml_fields.h"
 
 namespace tidegate::config {
 
@@ -25,8 +26,6 @@ std::string Diagnostic::toString() const {
 }
 
 namespace {
-
-using Keys = std::span<const std::string_view>;
 
 constexpr std::string_view kRootKeys[] = {"listen", "workers",    "log_level", "timeouts",
                                           "limits", "upstreams",  "routes",    "lua",
@@ -55,34 +54,6 @@ constexpr int64_t kMaxWeight = 1000;
 // http::HeaderList holds at most 128 fields (config cannot include http/, so it is repeated).
 constexpr int64_t kMaxHeaders = 128;
 constexpr int64_t kMaxKeepaliveIdle = 65535;
-
-std::string joinKeys(Keys keys) {
-  std::string out;
-  for (std::string_view k : keys) {
-    if (!out.empty()) out += ", ";
-    out += k;
-  }
-  return out;
-}
-
-bool contains(Keys keys, std::string_view key) {
-  return std::find(keys.begin(), keys.end(), key) != keys.end();
-}
-
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-      return "nothing";
-    case YAML::NodeType::Scalar:
-      return "'" + node.Scalar() + "'";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    default:
-      return "an undefined value";
-  }
-}
 
 // RFC 9110 tchar: what method tokens and header names are made of.
 bool isToken(std::string_view s) {
@@ -125,7 +96,7 @@ std::string toUpper(std::string_view s) {
 bool isRegisteredMethod(std::string_view m) {
   constexpr std::string_view kMethods[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
                                            "CONNECT", "OPTIONS", "TRACE", "PATCH"};
-  return contains(kMethods, m);
+  return containsKey(kMethods, m);
 }
 
 // Empty when `host` is a valid route host pattern: a lower-case DNS name or IPv4 literal,
@@ -184,9 +155,15 @@ bool isFieldValue(std::string_view v) {
 
 // Walks a parsed YAML document and fills a Config, recording every problem it finds instead
 // of stopping at the first one.
-class Loader {
+class Loader : private YamlFields {
  public:
-  explicit Loader(std::string_view file) : file_(file) {}
+  explicit Loader(std::string_view file)
+      : YamlFields(std::string(file), [this](const YAML::Mark& mark, std::string message) {
+          // Marks are 0-based; a null mark (-1) means "somewhere in this file".
+          int line = mark.line < 0 ? 1 : mark.line + 1;
+          int column = mark.column < 0 ? 1 : mark.column + 1;
+          errors_.push_back(Diagnostic{this->file(), line, column, std::move(message)});
+        }) {}
 
   LoadResult load(std::string_view yaml);
 
@@ -196,27 +173,6 @@ class Loader {
     std::string name;
     YAML::Mark mark;
   };
-
-  void error(const YAML::Mark& mark, std::string message);
-  // Reports at `value`, or at its `key` when the value is empty: yaml-cpp marks an empty
-  // value at the next token, which may be lines below.
-  void error(const YAML::Node& value, const YAML::Node& key, std::string message);
-  SourceMark markOf(const YAML::Node& node) const;
-  static std::string lineCol(const YAML::Mark& mark);
-
-  // Calls fn(name, key, value) for each entry whose key is in `allowed`; reports the others
-  // (unknown, duplicate, not a string).
-  template <typename Fn>
-  void forEachKey(const YAML::Node& map, const std::string& where, Keys allowed, Fn&& fn);
-  bool expectMap(const YAML::Node& value, const YAML::Node& key, const std::string& where);
-  std::optional<std::string> scalar(const YAML::Node& value, const YAML::Node& key,
-                                    const std::string& where);
-  std::optional<int64_t> integer(const YAML::Node& value, const YAML::Node& key,
-                                 const std::string& where, int64_t min, int64_t max);
-  std::optional<int64_t> positiveDuration(const YAML::Node& value, const YAML::Node& key,
-                                          const std::string& where);
-  std::optional<uint64_t> size(const YAML::Node& value, const YAML::Node& key,
-                               const std::string& where, bool nonzero);
 
   void parseRoot(const YAML::Node& root, Config& cfg);
   void parseListen(const YAML::Node& value, const YAML::Node& key, Config& cfg);
@@ -241,128 +197,17 @@ class Loader {
   void parseAccessLog(const YAML::Node& value, const YAML::Node& key, Config& cfg);
   void parseScript(const YAML::Node& value, const YAML::Node& key, const std::string& where,
                    RouteConfig& route);
-  std::optional<bool> boolean(const YAML::Node& value, const YAML::Node& key,
-                              const std::string& where);
   void checkRouteNames(const Config& cfg);
   void checkRouteUpstreams(const Config& cfg);
 
-  std::string file_;
   std::vector<Diagnostic> errors_;
   std::vector<std::optional<UpstreamRef>> upstream_refs_;  // by route index
   std::vector<std::optional<YAML::Mark>> name_marks_;      // explicit route names, by route index
 };
 
-void Loader::error(const YAML::Mark& mark, std::string message) {
-  // Marks are 0-based; a null mark (-1) means "somewhere in this file".
-  int line = mark.line < 0 ? 1 : mark.line + 1;
-  int column = mark.column < 0 ? 1 : mark.column + 1;
-  errors_.push_back(Diagnostic{file_, line, column, std::move(message)});
-}
-
-void Loader::error(const YAML::Node& value, const YAML::Node& key, std::string message) {
-  bool use_key = (!value.IsDefined() || value.IsNull() || value.Mark().line < 0) && key.IsDefined();
-  error(use_key ? key.Mark() : value.Mark(), std::move(message));
-}
-
-SourceMark Loader::markOf(const YAML::Node& node) const {
-  YAML::Mark m = node.Mark();
-  return SourceMark{file_, m.line < 0 ? 1 : m.line + 1, m.column < 0 ? 1 : m.column + 1};
-}
-
-std::string Loader::lineCol(const YAML::Mark& mark) {
-  return std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
-}
-
-template <typename Fn>
-void Loader::forEachKey(const YAML::Node& map, const std::string& where, Keys allowed, Fn&& fn) {
-  std::map<std::string, YAML::Mark, std::less<>> seen;
-  for (const auto& entry : map) {
-    const YAML::Node& key = entry.first;
-    const YAML::Node& value = entry.second;
-    if (!key.IsScalar()) {
-      error(key.Mark(), where + ": keys must be plain strings, got " + describe(key));
-      continue;
-    }
-    const std::string& name = key.Scalar();
-    if (!contains(allowed, name)) {
-      error(key.Mark(),
-            where + ": unknown key '" + name + "' (allowed: " + joinKeys(allowed) + ")");
-      continue;
-    }
-    auto [it, inserted] = seen.emplace(name, key.Mark());
-    if (!inserted) {
-      error(key.Mark(),
-            where + ": duplicate key '" + name + "' (first at " + lineCol(it->second) + ")");
-      continue;
-    }
-    fn(std::string_view(name), key, value);
-  }
-}
-
-bool Loader::expectMap(const YAML::Node& value, const YAML::Node& key, const std::string& where) {
-  if (value.IsMap()) return true;
-  error(value, key, where + ": expected a mapping, got " + describe(value));
-  return false;
-}
-
-std::optional<std::string> Loader::scalar(const YAML::Node& value, const YAML::Node& key,
-                                          const std::string& where) {
-  if (value.IsScalar()) return value.Scalar();
-  error(value, key, where + ": expected a value, got " + describe(value));
-  return std::nullopt;
-}
-
-std::optional<int64_t> Loader::integer(const YAML::Node& value, const YAML::Node& key,
-                                       const std::string& where, int64_t min, int64_t max) {
-  std::optional<std::string> text = scalar(value, key, where);
-  if (!text) return std::nullopt;
-  int64_t n = 0;
-  const char* end = text->data() + text->size();
-  auto [ptr, ec] = std::from_chars(text->data(), end, n);
-  if (text->empty() || ec != std::errc() || ptr != end || n < min || n > max) {
-    error(value, key,
-          where + ": expected a whole number from " + std::to_string(min) + " to " +
-              std::to_string(max) + ", got '" + *text + "'");
-    return std::nullopt;
-  }
-  return n;
-}
-
-std::optional<int64_t> Loader::positiveDuration(const YAML::Node& value, const YAML::Node& key,
-                                                const std::string& where) {
-  std::optional<std::string> text = scalar(value, key, where);
-  if (!text) return std::nullopt;
-  Result<int64_t> ms = parseDuration(*text);
-  if (!ms.ok()) {
-    error(value, key, where + ": " + ms.error().message());
-    return std::nullopt;
-  }
-  if (ms.value() <= 0) {
-    error(value, key, where + ": must be longer than 0");
-    return std::nullopt;
-  }
-  return ms.value();
-}
-
-std::optional<uint64_t> Loader::size(const YAML::Node& value, const YAML::Node& key,
-                                     const std::string& where, bool nonzero) {
-  std::optional<std::string> text = scalar(value, key, where);
-  if (!text) return std::nullopt;
-  Result<uint64_t> bytes = parseSize(*text);
-  if (!bytes.ok()) {
-    error(value, key, where + ": " + bytes.error().message());
-    return std::nullopt;
-  }
-  if (nonzero && bytes.value() == 0) {
-    error(value, key, where + ": must be larger than 0");
-    return std::nullopt;
-  }
-  return bytes.value();
-}
-
 LoadResult Loader::load(std::string_view yaml) {
   Config cfg;
-  cfg.source_path = file_;
+  cfg.source_path = file();
   try {
     std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
     if (docs.size() > 1) {
@@ -392,7 +237,7 @@ void Loader::parseRoot(const YAML::Node& root, Config& cfg) {
   }
   if (!root.IsMap()) {
     error(root.Mark(), "the configuration must be a mapping of keys (" + joinKeys(kRootKeys) +
-                           "), got " + describe(root));
+                           "), got " + describeNode(root));
     return;
   }
   bool has_listen = false;
@@ -463,7 +308,8 @@ void Loader::parseListen(const YAML::Node& value, const YAML::Node& key, Config&
     for (const auto& item : value)
       items.push_back(item);
   } else {
-    error(value, key, "listen: expected an address or a list of addresses, got " + describe(value));
+    error(value, key,
+          "listen: expected an address or a list of addresses, got " + describeNode(value));
     return;
   }
   if (items.empty()) {
@@ -494,7 +340,7 @@ void Loader::parseTimeouts(const YAML::Node& value, const YAML::Node& key, Timeo
   if (!expectMap(value, key, "timeouts")) return;
   forEachKey(value, "timeouts", kTimeoutKeys,
              [&](std::string_view name, const YAML::Node& k, const YAML::Node& v) {
-               std::optional<int64_t> ms = positiveDuration(v, k, "timeouts." + std::string(name));
+               std::optional<int64_t> ms = duration(v, k, "timeouts." + std::string(name), true);
                if (!ms) return;
                if (name == "connect") t.connect_ms = *ms;
                if (name == "request_header") t.request_header_ms = *ms;
@@ -527,7 +373,8 @@ void Loader::parseUpstreams(const YAML::Node& value, const YAML::Node& key, Conf
   for (const auto& entry : value) {
     const YAML::Node& name_node = entry.first;
     if (!name_node.IsScalar()) {
-      error(name_node.Mark(), "upstreams: names must be plain strings, got " + describe(name_node));
+      error(name_node.Mark(),
+            "upstreams: names must be plain strings, got " + describeNode(name_node));
       continue;
     }
     const std::string& name = name_node.Scalar();
@@ -567,7 +414,7 @@ void Loader::parseUpstream(const YAML::Node& value, const YAML::Node& key, Upstr
                    parseBackends(v, k, where + ".backends", up);
                  }
                } else if (name == "scale") {
-                 up.scale = parseScaleBlock(v, k, where + ".scale", file_,
+                 up.scale = parseScaleBlock(v, k, where + ".scale", file(),
                                             [this](const YAML::Mark& m, std::string message) {
                                               error(m, std::move(message));
                                             });
@@ -632,7 +479,7 @@ void Loader::parseUpstream(const YAML::Node& value, const YAML::Node& key, Upstr
 void Loader::parseBackends(const YAML::Node& value, const YAML::Node& key, const std::string& where,
                            UpstreamConfig& up) {
   if (!value.IsSequence()) {
-    error(value, key, where + ": expected a list of addresses, got " + describe(value));
+    error(value, key, where + ": expected a list of addresses, got " + describeNode(value));
     return;
   }
   if (value.size() == 0) {
@@ -668,7 +515,7 @@ void Loader::parseBackends(const YAML::Node& value, const YAML::Node& key, const
       if (!weight_ok) continue;
     } else {
       error(item, key,
-            item_where + ": expected an address or { address, weight }, got " + describe(item));
+            item_where + ": expected an address or { address, weight }, got " + describeNode(item));
       continue;
     }
     if (!text) continue;
@@ -747,7 +594,7 @@ void Loader::parseHash(const YAML::Node& value, const YAML::Node& key, const std
 
 void Loader::parseRoutes(const YAML::Node& value, const YAML::Node& key, Config& cfg) {
   if (!value.IsSequence()) {
-    error(value, key, "routes: expected a list of routes, got " + describe(value));
+    error(value, key, "routes: expected a list of routes, got " + describeNode(value));
     return;
   }
   size_t index = 0;
@@ -767,7 +614,7 @@ void Loader::parseRoute(const YAML::Node& node, size_t index, RouteConfig& route
   const std::string where = "routes[" + std::to_string(index) + "]";
   if (!node.IsMap()) {
     error(node.Mark(),
-          where + ": expected a mapping with match and upstream, got " + describe(node));
+          where + ": expected a mapping with match and upstream, got " + describeNode(node));
     return;
   }
   bool has_upstream = false;
@@ -823,16 +670,6 @@ void Loader::parseScript(const YAML::Node& value, const YAML::Node& key, const s
     }
   }
   route.script = std::move(script);
-}
-
-std::optional<bool> Loader::boolean(const YAML::Node& value, const YAML::Node& key,
-                                    const std::string& where) {
-  std::optional<std::string> text = scalar(value, key, where);
-  if (!text) return std::nullopt;
-  if (*text == "true") return true;
-  if (*text == "false") return false;
-  error(value, key, where + ": expected true or false, got '" + *text + "'");
-  return std::nullopt;
 }
 
 void Loader::parseLua(const YAML::Node& value, const YAML::Node& key, LuaConfig& lua) {
@@ -972,7 +809,7 @@ void Loader::parseMethods(const YAML::Node& value, const YAML::Node& key, const 
                           RouteMatch& match) {
   if (!value.IsSequence()) {
     error(value, key,
-          where + ": expected a list of methods such as [GET, POST], got " + describe(value));
+          where + ": expected a list of methods such as [GET, POST], got " + describeNode(value));
     return;
   }
   if (value.size() == 0) {
@@ -1013,7 +850,8 @@ void Loader::parseHeaders(const YAML::Node& value, const YAML::Node& key, const 
     const YAML::Node& name_node = entry.first;
     const YAML::Node& value_node = entry.second;
     if (!name_node.IsScalar() || !isToken(name_node.Scalar())) {
-      error(name_node.Mark(), where + ": " + describe(name_node) + " is not a valid header name");
+      error(name_node.Mark(),
+            where + ": " + describeNode(name_node) + " is not a valid header name");
       continue;
     }
     std::string name = toLower(name_node.Scalar());

@@ -10,11 +10,10 @@
 #include <string_view>
 
 #include "config/units.h"
+#include "config/yaml_fields.h"
 
 namespace tidegate::config {
 namespace {
-
-using Keys = std::span<const std::string_view>;
 
 constexpr std::string_view kScaleKeys[] = {"provider", "min",     "max",    "interval",
                                            "cooldown", "dry_run", "policy", "process"};
@@ -28,150 +27,10 @@ constexpr std::string_view kBuiltinPolicies[] = {"target_tracking", "step", "thr
                                                  "concurrency"};
 constexpr int64_t kMaxReplicas = 1000;
 
-std::string join(Keys keys) {
-  std::string out;
-  for (std::string_view k : keys) {
-    if (!out.empty()) out += ", ";
-    out += k;
-  }
-  return out;
-}
-
-bool contains(Keys keys, std::string_view key) {
-  return std::find(keys.begin(), keys.end(), key) != keys.end();
-}
-
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-      return "nothing";
-    case YAML::NodeType::Scalar:
-      return "'" + node.Scalar() + "'";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Map:
-      return "a mapping";
-    default:
-      return "an undefined value";
-  }
-}
-
-std::string lineCol(const YAML::Mark& mark) {
-  return std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
-}
-
-// The field helpers of the main loader, for the scale block's own keys.
-class ScaleParser {
+// The scale block's own keys, read with the loader's field reader.
+class ScaleParser : public YamlFields {
  public:
-  ScaleParser(const std::string& file, const ScaleErrorFn& report) : file_(file), report_(report) {}
-
-  bool failed() const { return failed_; }
-
-  void error(const YAML::Node& value, const YAML::Node& key, std::string message) {
-    // An empty value is marked at the next token, possibly lines below: use the key.
-    bool use_key =
-        (!value.IsDefined() || value.IsNull() || value.Mark().line < 0) && key.IsDefined();
-    error(use_key ? key.Mark() : value.Mark(), std::move(message));
-  }
-  void error(const YAML::Mark& mark, std::string message) {
-    failed_ = true;
-    report_(mark, std::move(message));
-  }
-
-  SourceMark markOf(const YAML::Node& node) const {
-    YAML::Mark m = node.Mark();
-    return SourceMark{file_, m.line < 0 ? 1 : m.line + 1, m.column < 0 ? 1 : m.column + 1};
-  }
-
-  template <typename Fn>
-  void forEachKey(const YAML::Node& map, const std::string& where, Keys allowed, Fn&& fn) {
-    std::map<std::string, YAML::Mark, std::less<>> seen;
-    for (const auto& entry : map) {
-      const YAML::Node& key = entry.first;
-      if (!key.IsScalar()) {
-        error(key.Mark(), where + ": keys must be plain strings, got " + describe(key));
-        continue;
-      }
-      const std::string& name = key.Scalar();
-      if (!contains(allowed, name)) {
-        error(key.Mark(), where + ": unknown key '" + name + "' (allowed: " + join(allowed) + ")");
-        continue;
-      }
-      auto [it, inserted] = seen.emplace(name, key.Mark());
-      if (!inserted) {
-        error(key.Mark(),
-              where + ": duplicate key '" + name + "' (first at " + lineCol(it->second) + ")");
-        continue;
-      }
-      fn(std::string_view(name), key, entry.second);
-    }
-  }
-
-  bool expectMap(const YAML::Node& value, const YAML::Node& key, const std::string& where) {
-    if (value.IsMap()) return true;
-    error(value, key, where + ": expected a mapping, got " + describe(value));
-    return false;
-  }
-
-  std::optional<std::string> scalar(const YAML::Node& value, const YAML::Node& key,
-                                    const std::string& where) {
-    if (value.IsScalar()) return value.Scalar();
-    error(value, key, where + ": expected a value, got " + describe(value));
-    return std::nullopt;
-  }
-
-  std::optional<std::string> nonEmpty(const YAML::Node& value, const YAML::Node& key,
-                                      const std::string& where) {
-    std::optional<std::string> text = scalar(value, key, where);
-    if (text && text->empty()) {
-      error(value, key, where + ": must not be empty");
-      return std::nullopt;
-    }
-    return text;
-  }
-
-  std::optional<int64_t> integer(const YAML::Node& value, const YAML::Node& key,
-                                 const std::string& where, int64_t min, int64_t max) {
-    std::optional<std::string> text = scalar(value, key, where);
-    if (!text) return std::nullopt;
-    int64_t n = 0;
-    const char* end = text->data() + text->size();
-    auto [ptr, ec] = std::from_chars(text->data(), end, n);
-    if (text->empty() || ec != std::errc() || ptr != end || n < min || n > max) {
-      error(value, key,
-            where + ": expected a whole number from " + std::to_string(min) + " to " +
-                std::to_string(max) + ", got '" + *text + "'");
-      return std::nullopt;
-    }
-    return n;
-  }
-
-  // `positive`: 0 is refused (intervals, timeouts); otherwise 0 is allowed (cooldowns).
-  std::optional<int64_t> duration(const YAML::Node& value, const YAML::Node& key,
-                                  const std::string& where, bool positive) {
-    std::optional<std::string> text = scalar(value, key, where);
-    if (!text) return std::nullopt;
-    Result<int64_t> ms = parseDuration(*text);
-    if (!ms.ok()) {
-      error(value, key, where + ": " + ms.error().message());
-      return std::nullopt;
-    }
-    if (positive && ms.value() <= 0) {
-      error(value, key, where + ": must be longer than 0");
-      return std::nullopt;
-    }
-    return ms.value();
-  }
-
-  std::optional<bool> boolean(const YAML::Node& value, const YAML::Node& key,
-                              const std::string& where) {
-    std::optional<std::string> text = scalar(value, key, where);
-    if (!text) return std::nullopt;
-    if (*text == "true") return true;
-    if (*text == "false") return false;
-    error(value, key, where + ": expected true or false, got '" + *text + "'");
-    return std::nullopt;
-  }
+  ScaleParser(const std::string& file, const ScaleErrorFn& report) : YamlFields(file, report) {}
 
   void parseScale(const YAML::Node& value, const YAML::Node& key, const std::string& where,
                   ScaleConfig& scale);
@@ -182,11 +41,6 @@ class ScaleParser {
   void parsePorts(const YAML::Node& value, const YAML::Node& key, const std::string& where,
                   ProcessProviderConfig& process);
   std::optional<nlohmann::json> toJson(const YAML::Node& node, const std::string& where);
-
- private:
-  const std::string& file_;
-  const ScaleErrorFn& report_;
-  bool failed_ = false;
 };
 
 void ScaleParser::parseScale(const YAML::Node& value, const YAML::Node& key,
@@ -269,12 +123,12 @@ void ScaleParser::parsePolicy(const YAML::Node& value, const YAML::Node& key,
     if (text.ends_with(".lua")) {
       policy.kind = PolicyConfig::Kind::kFile;
       policy.file = text;
-    } else if (contains(kBuiltinPolicies, text)) {
+    } else if (containsKey(kBuiltinPolicies, text)) {
       policy.kind = PolicyConfig::Kind::kBuiltin;
       policy.name = text;
     } else {
       error(value, key,
-            where + ": unknown policy '" + text + "' (built-ins: " + join(kBuiltinPolicies) +
+            where + ": unknown policy '" + text + "' (built-ins: " + joinKeys(kBuiltinPolicies) +
                 "; or a .lua file)");
     }
     return;
@@ -286,7 +140,7 @@ void ScaleParser::parsePolicy(const YAML::Node& value, const YAML::Node& key,
   for (const auto& entry : value) {
     if (!entry.first.IsScalar()) {
       error(entry.first.Mark(),
-            where + ": keys must be plain strings, got " + describe(entry.first));
+            where + ": keys must be plain strings, got " + describeNode(entry.first));
       return;
     }
     const std::string& name = entry.first.Scalar();
@@ -326,16 +180,17 @@ void ScaleParser::parsePolicy(const YAML::Node& value, const YAML::Node& key,
                                     ", params)");
     } else if (!entry.second.IsMap()) {
       error(entry.second, entry.first,
-            where + ".params: expected a mapping, got " + describe(entry.second));
+            where + ".params: expected a mapping, got " + describeNode(entry.second));
     } else if (auto j = toJson(entry.second, where + ".params")) {
       params = std::move(*j);
     }
   }
   policy.params_json = params.dump();
   if (kind_key.Scalar() == "builtin") {
-    if (!contains(kBuiltinPolicies, *text)) {
-      error(kind_value, kind_key,
-            field + ": unknown built-in policy '" + *text + "' (" + join(kBuiltinPolicies) + ")");
+    if (!containsKey(kBuiltinPolicies, *text)) {
+      error(
+          kind_value, kind_key,
+          field + ": unknown built-in policy '" + *text + "' (" + joinKeys(kBuiltinPolicies) + ")");
       return;
     }
     policy.kind = PolicyConfig::Kind::kBuiltin;
@@ -481,7 +336,7 @@ std::optional<nlohmann::json> ScaleParser::toJson(const YAML::Node& node,
       for (const auto& entry : node) {
         if (!entry.first.IsScalar()) {
           error(entry.first.Mark(),
-                where + ": keys must be plain strings, got " + describe(entry.first));
+                where + ": keys must be plain strings, got " + describeNode(entry.first));
           return std::nullopt;
         }
         auto j = toJson(entry.second, where + "." + entry.first.Scalar());
