@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "scale/policies/number_text.h"
 #include "scale/policies/rounding.h"
 #include "scale/policy_params.h"
 
@@ -44,12 +45,6 @@ Result<Settings> readSettings(const nlohmann::json& json) {
   auto done = p.finish();
   if (!done) return done.error();
   return s;
-}
-
-std::string fmt(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
 }
 
 std::chrono::seconds wholeSeconds(double s) {
@@ -116,8 +111,8 @@ class ConcurrencyPolicy final : public Policy {
       max_panic_pods_ = 0;
     }
     int32_t desired = stable_pods;
-    d.reason = "stable " + s_.metric + " " + fmt(*stable) + " / " + fmt(target) + " -> " +
-               std::to_string(stable_pods);
+    d.reason = "stable " + s_.metric + " " + numberText(*stable) + " / " + numberText(target) +
+               " -> " + std::to_string(stable_pods);
     if (panic_since_) {
       desired = std::max(desired, panic_pods);
       if (desired > max_panic_pods_) {
@@ -125,9 +120,10 @@ class ConcurrencyPolicy final : public Policy {
       } else if (desired < max_panic_pods_) {
         desired = max_panic_pods_;  // no scale-down while panicking
       }
-      d.reason = "panic: " + s_.metric + " " + fmt(*panic) + " over " + fmt(s_.panic_s) + "s / " +
-                 fmt(target) + " -> " + std::to_string(panic_pods) + " (" + d.reason +
-                 "), holding " + std::to_string(desired);
+      d.reason = "panic: " + s_.metric + " " + numberText(*panic) + " over " +
+                 numberText(s_.panic_s) + "s / " + numberText(target) + " -> " +
+                 std::to_string(panic_pods) + " (" + d.reason + "), holding " +
+                 std::to_string(desired);
     }
     d.desired = desired;
     d.recommendation = desired;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <limits>
 
+#include "scale/policies/number_text.h"
 #include "scale/policies/rounding.h"
 #include "scale/policy_params.h"
 
@@ -95,12 +96,6 @@ Result<Settings> readSettings(const nlohmann::json& json) {
   return s;
 }
 
-std::string fmt(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
 class StepPolicy final : public Policy {
  public:
   explicit StepPolicy(Settings s) : s_(std::move(s)) {}
@@ -122,14 +117,14 @@ class StepPolicy final : public Policy {
       alarm = &s_.in;
     }
     if (alarm == nullptr) {
-      d.reason = s_.metric + " " + fmt(*v) + ": no alarm";
+      d.reason = s_.metric + " " + numberText(*v) + ": no alarm";
       d.recommendation = d.desired;
       return d;
     }
     const bool out = alarm == &s_.out;
     if (ctx.since_last_scale < s_.cooldown_s) {
-      d.reason = s_.metric + " " + fmt(*v) + ": alarm, but in cooldown (" +
-                 fmt(ctx.since_last_scale) + "s of " + fmt(s_.cooldown_s) + "s)";
+      d.reason = s_.metric + " " + numberText(*v) + ": alarm, but in cooldown (" +
+                 numberText(ctx.since_last_scale) + "s of " + numberText(s_.cooldown_s) + "s)";
       d.recommendation = d.desired;
       return d;
     }
@@ -142,8 +137,8 @@ class StepPolicy final : public Policy {
         break;
       }
     }
-    const std::string breach =
-        s_.metric + " " + fmt(*v) + (out ? " above " : " below ") + fmt(alarm->threshold);
+    const std::string breach = s_.metric + " " + numberText(*v) + (out ? " above " : " below ") +
+                               numberText(alarm->threshold);
     if (step == nullptr) {
       d.reason = breach + ": no step covers it";
       d.recommendation = d.desired;
@@ -151,7 +146,8 @@ class StepPolicy final : public Policy {
     }
     d.desired = apply(ctx.replicas, step->adjustment);
     d.recommendation = d.desired;
-    d.reason = breach + ": step " + fmt(step->adjustment) + " -> " + std::to_string(d.desired);
+    d.reason =
+        breach + ": step " + numberText(step->adjustment) + " -> " + std::to_string(d.desired);
     return d;
   }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "scale/policies/number_text.h"
 #include "scale/policies/rounding.h"
 #include "scale/policy_params.h"
 
@@ -109,12 +110,6 @@ Result<Settings> readSettings(const nlohmann::json& json) {
   return s;
 }
 
-std::string fmt(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
 // One metric's proposal, or nullopt when it has no data. `why` says how it was reached.
 struct Proposal {
   int32_t replicas;
@@ -131,20 +126,21 @@ std::optional<Proposal> proposeFromValue(const MetricTarget& t, const PolicyCont
     // GetExternalPerPodMetricReplicas: the total over target * current replicas.
     const double ratio = current > 0 ? *v / (t.target * current) : 2;
     if (current > 0 && std::abs(1.0 - ratio) <= tolerance) {
-      return Proposal{current, t.name + " " + fmt(*v) + " within tolerance of " + fmt(t.target) +
-                                   " x " + std::to_string(current)};
+      return Proposal{current, t.name + " " + numberText(*v) + " within tolerance of " +
+                                   numberText(t.target) + " x " + std::to_string(current)};
     }
     return Proposal{int32_t(ceilCount(*v / t.target)),
-                    t.name + " " + fmt(*v) + " / average target " + fmt(t.target)};
+                    t.name + " " + numberText(*v) + " / average target " + numberText(t.target)};
   }
   const double ratio = *v / t.target;
   if (current == 0) return Proposal{int32_t(ceilCount(ratio)), t.name + " with no replicas"};
   if (std::abs(1.0 - ratio) <= tolerance) {
-    return Proposal{current, t.name + " " + fmt(*v) + " within tolerance of " + fmt(t.target)};
+    return Proposal{current,
+                    t.name + " " + numberText(*v) + " within tolerance of " + numberText(t.target)};
   }
-  return Proposal{int32_t(ceilCount(ratio * ctx.ready)), t.name + " " + fmt(*v) + " / target " +
-                                                             fmt(t.target) + " x " +
-                                                             std::to_string(ctx.ready) + " ready"};
+  return Proposal{int32_t(ceilCount(ratio * ctx.ready)),
+                  t.name + " " + numberText(*v) + " / target " + numberText(t.target) + " x " +
+                      std::to_string(ctx.ready) + " ready"};
 }
 
 // The replica calculator for per-instance metrics (GetResourceReplicas, calcPlainMetricReplicas).
@@ -173,15 +169,15 @@ std::optional<Proposal> proposeFromInstances(const MetricTarget& t, const Policy
   };
   const double ratio = ratioOf(values);
   d.inputs.emplace_back(t.name, ratio * t.target);
-  const std::string avg = t.name + " average " + fmt(ratio * t.target);
+  const std::string avg = t.name + " average " + numberText(ratio * t.target);
   const bool scale_up_with_unready = unready > 0 && ratio > 1.0;
   if (!scale_up_with_unready && missing == 0) {
     if (std::abs(1.0 - ratio) <= tolerance) {
-      return Proposal{current, avg + " within tolerance of " + fmt(t.target)};
+      return Proposal{current, avg + " within tolerance of " + numberText(t.target)};
     }
-    return Proposal{
-        int32_t(ceilCount(ratio * double(values.size()))),
-        avg + " / target " + fmt(t.target) + " x " + std::to_string(values.size()) + " ready"};
+    return Proposal{int32_t(ceilCount(ratio * double(values.size()))),
+                    avg + " / target " + numberText(t.target) + " x " +
+                        std::to_string(values.size()) + " ready"};
   }
   // Missing instances count as at target on a scale-down, as idle on a scale-up; not-ready
   // instances count as idle on a scale-up. Then the direction must not flip.
@@ -202,7 +198,7 @@ std::optional<Proposal> proposeFromInstances(const MetricTarget& t, const Policy
   if ((new_ratio < 1.0 && proposed > current) || (new_ratio > 1.0 && proposed < current)) {
     return Proposal{current, avg + counted + ": instance count would flip the direction"};
   }
-  return Proposal{proposed, avg + counted + " / target " + fmt(t.target)};
+  return Proposal{proposed, avg + counted + " / target " + numberText(t.target)};
 }
 
 int32_t changeWithin(double period_s, const std::vector<PastScale>& events, bool up) {

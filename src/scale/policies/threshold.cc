@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "scale/policies/number_text.h"
 #include "scale/policy_params.h"
 
 namespace tidegate::scale {
@@ -43,12 +44,6 @@ Result<Settings> readSettings(const nlohmann::json& json) {
   return s;
 }
 
-std::string fmt(double v) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
 class ThresholdPolicy final : public Policy {
  public:
   explicit ThresholdPolicy(Settings s) : s_(std::move(s)) {}
@@ -87,7 +82,7 @@ class ThresholdPolicy final : public Policy {
       return Error(ErrorSource::kUpstream, "threshold: no data for " + s_.metric);
     }
     d.inputs.emplace_back(s_.metric, *v);
-    const std::string what = s_.metric + " " + fmt(*v);
+    const std::string what = s_.metric + " " + numberText(*v);
     if (s_.upper && *v > *s_.upper) {
       below_since_.reset();
       if (!above_since_) above_since_ = ctx.now;
@@ -95,11 +90,11 @@ class ThresholdPolicy final : public Policy {
       if (held >= s_.duration_s) {
         d.desired = ctx.replicas + s_.out_by;
         above_since_ = ctx.now;  // the next step needs another full duration above
-        d.reason = what + " above " + fmt(*s_.upper) + " for " + fmt(held) + "s: +" +
+        d.reason = what + " above " + numberText(*s_.upper) + " for " + numberText(held) + "s: +" +
                    std::to_string(s_.out_by);
       } else {
-        d.reason = what + " above " + fmt(*s_.upper) + " for " + fmt(held) + "s of " +
-                   fmt(s_.duration_s) + "s";
+        d.reason = what + " above " + numberText(*s_.upper) + " for " + numberText(held) + "s of " +
+                   numberText(s_.duration_s) + "s";
       }
     } else if (s_.lower && *v < *s_.lower) {
       above_since_.reset();
@@ -108,11 +103,11 @@ class ThresholdPolicy final : public Policy {
       if (held >= s_.duration_s) {
         d.desired = ctx.replicas - s_.in_by;
         below_since_ = ctx.now;
-        d.reason = what + " below " + fmt(*s_.lower) + " for " + fmt(held) + "s: -" +
+        d.reason = what + " below " + numberText(*s_.lower) + " for " + numberText(held) + "s: -" +
                    std::to_string(s_.in_by);
       } else {
-        d.reason = what + " below " + fmt(*s_.lower) + " for " + fmt(held) + "s of " +
-                   fmt(s_.duration_s) + "s";
+        d.reason = what + " below " + numberText(*s_.lower) + " for " + numberText(held) + "s of " +
+                   numberText(s_.duration_s) + "s";
       }
     } else {
       above_since_.reset();
