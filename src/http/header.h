@@ -8,6 +8,18 @@
 
 namespace tidegate::http {
 
+// ASCII case-insensitive equality of two names in any case.
+inline bool equalsIgnoringCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = char(x + 32);
+    if (y >= 'A' && y <= 'Z') y = char(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
 struct Header {
   std::string_view name;
   std::string_view value;  // without leading/trailing whitespace
@@ -42,12 +54,19 @@ class HeaderList {
   }
   void clear() { size_ = 0; }
 
-  // Removes every field named `lower_name` (lower case), keeping the others in order.
-  void removeAll(std::string_view lower_name) {
+  // Removes every field named `name` (any case), keeping the others in order.
+  void removeAll(std::string_view name) {
     size_t out = 0;
     for (size_t i = 0; i < size_; ++i)
-      if (!equalsLower(items_[i].name, lower_name)) items_[out++] = items_[i];
+      if (!equalsIgnoringCase(items_[i].name, name)) items_[out++] = items_[i];
     size_ = out;
+  }
+
+  // First field named `name` in any case (names from scripts), or nullptr.
+  const Header* findAnyCase(std::string_view name) const {
+    for (size_t i = 0; i < size_; ++i)
+      if (equalsIgnoringCase(items_[i].name, name)) return &items_[i];
+    return nullptr;
   }
 
   // First field named `lower_name` (lower case), or nullptr.

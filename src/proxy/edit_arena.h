@@ -21,15 +21,6 @@ class EditArena {
     if (!s.empty()) std::memcpy(p, s.data(), s.size());
     return {p, s.size()};
   }
-  // A lower-case copy (header names are compared case-insensitively).
-  std::string_view copyLower(std::string_view s) {
-    char* p = allocate(s.size());
-    for (size_t i = 0; i < s.size(); ++i) {
-      char c = s[i];
-      p[i] = (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
-    }
-    return {p, s.size()};
-  }
   // Forgets every copy; keeps the small blocks for the next request, frees oversized ones.
   void reset() {
     std::erase_if(blocks_, [](const Block& b) { return b.size > kBlockSize; });

@@ -57,25 +57,18 @@ void LuaRequest::retarget() {
 }
 
 std::optional<std::string_view> LuaRequest::header(std::string_view name) const {
-  char lower[256];
-  if (name.size() > sizeof lower) return std::nullopt;
-  for (size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    lower[i] = (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
-  }
-  const http::Header* h = req_->headers.find({lower, name.size()});
+  const http::Header* h = req_->headers.findAnyCase(name);
   if (!h) return std::nullopt;
   return h->value;
 }
 
 void LuaRequest::setHeader(std::string_view name, std::string_view value) {
-  std::string_view lower = arena_->copyLower(name);
-  req_->headers.removeAll(lower);
+  req_->headers.removeAll(name);
   req_->headers.push(arena_->copy(name), arena_->copy(value));
 }
 
 void LuaRequest::removeHeader(std::string_view name) {
-  req_->headers.removeAll(arena_->copyLower(name));
+  req_->headers.removeAll(name);
 }
 
 bool LuaRequest::setUpstream(std::string_view pool) {

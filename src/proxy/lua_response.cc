@@ -43,26 +43,20 @@ void LuaResponse::setStatus(int status) {
 
 std::optional<std::string_view> LuaResponse::header(std::string_view name) const {
   if (!resp_) return std::nullopt;
-  char lower[256];
-  if (name.size() > sizeof lower) return std::nullopt;
-  for (size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    lower[i] = (c >= 'A' && c <= 'Z') ? char(c + 32) : c;
-  }
-  const http::Header* h = resp_->headers.find({lower, name.size()});
+  const http::Header* h = resp_->headers.findAnyCase(name);
   if (!h) return std::nullopt;
   return h->value;
 }
 
 void LuaResponse::setHeader(std::string_view name, std::string_view value) {
   if (!resp_) return;
-  resp_->headers.removeAll(arena_->copyLower(name));
+  resp_->headers.removeAll(name);
   resp_->headers.push(arena_->copy(name), arena_->copy(value));
 }
 
 void LuaResponse::removeHeader(std::string_view name) {
   if (!resp_) return;
-  resp_->headers.removeAll(arena_->copyLower(name));
+  resp_->headers.removeAll(name);
 }
 
 std::pair<std::shared_ptr<const lua::BackendSet>, int> LuaResponse::backend() const {
