@@ -269,6 +269,14 @@ void Session::finishRequest(Exchange& ex) {
         uint64_t(std::max<int64_t>(latency_us, 0)), rec_.bytes_in, rec_.bytes_out,
         backend ? uint64_t(std::max<int64_t>(end_ns - rec_.sent_ns, 0) / 1000) : UINT64_MAX);
   if (rec_.route && rec_.record) metrics::routeInFlight(shard, *rec_.route, -1);
+  // The request's times in ms, for the access log and on_log (negative: no upstream).
+  lua::LogTimings times;
+  times.total_ms = double(end_ns - rec_.start_ns) / 1e6;
+  if (rec_.header_ns >= 0) {
+    times.upstream_connect_ms = rec_.connect_ns >= 0 ? double(rec_.connect_ns) / 1e6 : 0.0;
+    times.upstream_header_ms = double(rec_.header_ns - rec_.sent_ns) / 1e6;
+    times.upstream_total_ms = double(end_ns - rec_.sent_ns) / 1e6;
+  }
   if (metrics::AccessLog::Writer* log = w_.accessLog()) {
     metrics::AccessRecord r;
     r.unix_ms = wallNowMs();
@@ -283,12 +291,10 @@ void Session::finishRequest(Exchange& ex) {
     r.status = status;
     r.bytes_in = rec_.bytes_in;
     r.bytes_out = rec_.bytes_out;
-    r.duration_ms = double(end_ns - rec_.start_ns) / 1e6;
-    if (rec_.header_ns >= 0) {
-      r.upstream_connect_ms = rec_.connect_ns >= 0 ? double(rec_.connect_ns) / 1e6 : 0.0;
-      r.upstream_header_ms = double(rec_.header_ns - rec_.sent_ns) / 1e6;
-      r.upstream_total_ms = double(end_ns - rec_.sent_ns) / 1e6;
-    }
+    r.duration_ms = times.total_ms;
+    r.upstream_connect_ms = times.upstream_connect_ms;
+    r.upstream_header_ms = times.upstream_header_ms;
+    r.upstream_total_ms = times.upstream_total_ms;
     log->append(r);
   }
 
@@ -296,15 +302,8 @@ void Session::finishRequest(Exchange& ex) {
     lua::Script& script = *rec_.script;
     if (script.has(lua::Hook::kOnLog)) {
       if (!rec_.upstream_response) ex.lua_resp.beginLocal(status);
-      lua::LogTimings t;
-      t.total_ms = double(end_ns - rec_.start_ns) / 1e6;
-      if (rec_.header_ns >= 0) {
-        t.upstream_connect_ms = rec_.connect_ns >= 0 ? double(rec_.connect_ns) / 1e6 : 0.0;
-        t.upstream_header_ms = double(rec_.header_ns - rec_.sent_ns) / 1e6;
-        t.upstream_total_ms = double(end_ns - rec_.sent_ns) / 1e6;
-      }
       uint64_t errors = script.counters().errors.load(std::memory_order_relaxed);
-      lua::runOnLog(script, ex.lua_req, ex.lua_resp, t);
+      lua::runOnLog(script, ex.lua_req, ex.lua_resp, times);
       if (script.counters().errors.load(std::memory_order_relaxed) != errors && rec_.route)
         shard.add(rec_.route->lua_errors);
     } else {
