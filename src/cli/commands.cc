@@ -5,7 +5,6 @@
 
 #include "config/loader.h"
 #include "core/log.h"
-#include "lua/control_vm.h"
 #include "net/address.h"
 #include "scale/policy_factory.h"
 #include "server/script_loader.h"
@@ -85,17 +84,10 @@ std::optional<config::Config> loadAndReport(const std::string& path) {
     ok = false;
   }
   if (!config->lua.control_script.empty()) {
-    auto vm = lua::ControlVm::create(server::vmOptionsFor(config->lua, &dicts));
-    auto source = lua::ScriptSource::fromFile(config->lua.control_script);
-    std::shared_ptr<lua::ModuleSources> modules;
-    if (!config->lua.module_path.empty())
-      modules = std::make_shared<lua::ModuleSources>(config->lua.module_path);
-    auto ran = !vm       ? Result<Ok>(vm.error())
-               : !source ? Result<Ok>(source.error())
-                         : vm.value()->run(source.value(), modules);
-    if (!ran) {
+    auto vm = server::loadControlVm(config->lua, server::vmOptionsFor(config->lua, &dicts));
+    if (!vm) {
       std::fprintf(stderr, "%s:%d:%d: lua.control: %s\n", config->lua.mark.file.c_str(),
-                   config->lua.mark.line, config->lua.mark.column, ran.error().message().c_str());
+                   config->lua.mark.line, config->lua.mark.column, vm.error().message().c_str());
       ok = false;
     }
   }

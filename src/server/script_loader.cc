@@ -66,6 +66,19 @@ Result<std::shared_ptr<const lua::ScriptSet>> buildScripts(
   return lua::ScriptSet::build(std::move(entries), config.lua.module_path, options, generation);
 }
 
+Result<std::unique_ptr<lua::ControlVm>> loadControlVm(const config::LuaConfig& config,
+                                                      lua::VmOptions options) {
+  auto vm = lua::ControlVm::create(std::move(options));
+  if (!vm) return vm.error();
+  auto source = lua::ScriptSource::fromFile(config.control_script);
+  if (!source) return source.error();
+  std::shared_ptr<lua::ModuleSources> modules;
+  if (!config.module_path.empty())
+    modules = std::make_shared<lua::ModuleSources>(config.module_path);
+  if (auto ran = vm.value()->run(source.value(), modules); !ran) return ran.error();
+  return std::move(vm.value());
+}
+
 std::vector<std::string> scriptFiles(const config::Config& config) {
   std::vector<std::string> files;
   for (const auto& route : config.routes)

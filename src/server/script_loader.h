@@ -9,6 +9,7 @@
 
 #include "config/schema.h"
 #include "core/result.h"
+#include "lua/control_vm.h"
 #include "lua/metric_catalog.h"
 #include "lua/script.h"
 #include "lua/shared_dict.h"
@@ -25,6 +26,11 @@ lua::VmOptions vmOptionsFor(const config::LuaConfig& config, lua::SharedDicts* d
 Result<std::shared_ptr<const lua::ScriptSet>> buildScripts(
     const config::Config& config, const lua::VmOptions& options, uint64_t generation,
     const std::shared_ptr<const lua::ScriptSet>& current);
+
+// A control VM with `config.control_script` run in it (its timers registered), modules from
+// `config.module_path`. `options.control` is forced on.
+Result<std::unique_ptr<lua::ControlVm>> loadControlVm(const config::LuaConfig& config,
+                                                      lua::VmOptions options);
 
 // The script files the config names, for `lua.watch`.
 std::vector<std::string> scriptFiles(const config::Config& config);

@@ -56,8 +56,7 @@ int Server::run() {
 
   // Shared dicts are sized once, at start: a reload neither resizes nor empties them.
   addSharedDicts(config_->lua, shared_dicts_);
-  const lua::VmOptions vm_options =
-      vmOptionsFor(config_->lua, &shared_dicts_, &telemetry_->luaDeclarer());
+  const lua::VmOptions vm_options = scriptVmOptions();
   auto scripts = buildScripts(*config_, vm_options, ++generation_, nullptr);
   if (!scripts) {
     log::error("{}", scripts.error().message());
@@ -241,6 +240,11 @@ Result<Ok> Server::rebuild(std::shared_ptr<const config::Config> config,
   return Ok{};
 }
 
+lua::VmOptions Server::scriptVmOptions() {
+  // The VM limits and dicts of the running config: they change only with a restart.
+  return vmOptionsFor(config_->lua, &shared_dicts_, &telemetry_->luaDeclarer());
+}
+
 Result<Ok> Server::loadControlScript(const config::Config& config) {
   if (config.lua.control_script.empty()) {
     control_vm_.reset();
@@ -250,14 +254,8 @@ Result<Ok> Server::loadControlScript(const config::Config& config) {
   o.shard = &telemetry_->controlShard();
   o.registry = &telemetry_->registry();
   o.windows = &telemetry_->windows();
-  auto vm = lua::ControlVm::create(std::move(o));
+  auto vm = loadControlVm(config.lua, std::move(o));
   if (!vm) return vm.error();
-  auto source = lua::ScriptSource::fromFile(config.lua.control_script);
-  if (!source) return source.error();
-  std::shared_ptr<lua::ModuleSources> modules;
-  if (!config.lua.module_path.empty())
-    modules = std::make_shared<lua::ModuleSources>(config.lua.module_path);
-  if (auto ran = vm.value()->run(source.value(), modules); !ran) return ran.error();
   telemetry_->reserveShards();
   const bool first = control_vm_ == nullptr;
   control_vm_ = std::move(vm.value());
@@ -397,9 +395,7 @@ void Server::reload() {
         "reload: lua memory_limit, instruction_budget and shared_dicts take effect only "
         "after a restart");
   auto next = std::make_shared<const config::Config>(std::move(*loaded.config));
-  auto scripts =
-      buildScripts(*next, vmOptionsFor(config_->lua, &shared_dicts_, &telemetry_->luaDeclarer()),
-                   generation_ + 1, scripts_);
+  auto scripts = buildScripts(*next, scriptVmOptions(), generation_ + 1, scripts_);
   if (!scripts) {
     log::error("reload rejected, the old config and scripts stay in force:\n{}",
                scripts.error().message());
@@ -425,9 +421,7 @@ void Server::reload() {
 }
 
 void Server::reloadScripts(const std::string& why) {
-  auto scripts =
-      buildScripts(*config_, vmOptionsFor(config_->lua, &shared_dicts_, &telemetry_->luaDeclarer()),
-                   generation_ + 1, nullptr);
+  auto scripts = buildScripts(*config_, scriptVmOptions(), generation_ + 1, nullptr);
   if (!scripts) {
     log::error("{}: scripts rejected, the old ones stay in force:\n{}", why,
                scripts.error().message());

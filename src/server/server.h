@@ -56,6 +56,8 @@ class Server final : public scale::PoolMembership {
   void tick();
   void watchScripts();
   Result<Ok> startAdmin();
+  // Options of the VMs that check and run route scripts (workers', and the check's).
+  lua::VmOptions scriptVmOptions();
   // Loads lua.control_script into a new control VM; the old one stays when this fails.
   Result<Ok> loadControlScript(const config::Config& config);
   void scheduleControlTick();
