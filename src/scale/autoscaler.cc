@@ -138,20 +138,26 @@ void Autoscaler::remember(int64_t now_ms, int32_t current, const Decision& decis
     evaluations_.pop_front();
 }
 
+ScaleEvent Autoscaler::event(int64_t now_ms, EventKind kind, int32_t current, int32_t desired,
+                             std::string reason) const {
+  ScaleEvent e;
+  e.at_ms = now_ms;
+  e.pool = pool_;
+  e.kind = kind;
+  if (kind != EventKind::kProvider) e.policy = policy_->name();  // the provider's own doings
+  e.current = current;
+  e.desired = desired;
+  e.reason = std::move(reason);
+  return e;
+}
+
 void Autoscaler::act(int64_t now_ms, int32_t desired, const std::string& reason,
                      const std::vector<std::pair<std::string, double>>& inputs) {
   const int32_t from = target_;
   Result<Ok> done = provider_.scaleTo(uint32_t(desired));
   if (!done) {
     ++stats_.errors;
-    ScaleEvent e;
-    e.at_ms = now_ms;
-    e.pool = pool_;
-    e.kind = EventKind::kError;
-    e.policy = policy_->name();
-    e.current = from;
-    e.desired = desired;
-    e.reason = reason;
+    ScaleEvent e = event(now_ms, EventKind::kError, from, desired, reason);
     e.inputs = inputs;
     e.error = "provider " + std::string(provider_.kind()) + ": " + done.error().message();
     events_.record(std::move(e));
@@ -167,14 +173,7 @@ void Autoscaler::act(int64_t now_ms, int32_t desired, const std::string& reason,
     while (actions_.size() > kMaxActions)
       actions_.pop_front();
   }
-  ScaleEvent e;
-  e.at_ms = now_ms;
-  e.pool = pool_;
-  e.kind = EventKind::kScale;
-  e.policy = policy_->name();
-  e.current = from;
-  e.desired = desired;
-  e.reason = reason;
+  ScaleEvent e = event(now_ms, EventKind::kScale, from, desired, reason);
   e.inputs = inputs;
   events_.record(std::move(e));
   // The next evaluation starts from the new count: record it when it differs.
@@ -184,14 +183,7 @@ void Autoscaler::act(int64_t now_ms, int32_t desired, const std::string& reason,
 void Autoscaler::recordDecision(int64_t now_ms, int32_t current, int32_t desired,
                                 std::string reason,
                                 const std::vector<std::pair<std::string, double>>& inputs) {
-  ScaleEvent e;
-  e.at_ms = now_ms;
-  e.pool = pool_;
-  e.kind = EventKind::kDecision;
-  e.policy = policy_->name();
-  e.current = current;
-  e.desired = desired;
-  e.reason = std::move(reason);
+  ScaleEvent e = event(now_ms, EventKind::kDecision, current, desired, std::move(reason));
   e.inputs = inputs;
   events_.record(std::move(e));
 }
@@ -200,26 +192,15 @@ void Autoscaler::recordError(int64_t now_ms, const std::string& error) {
   last_outcome_ = Outcome{};
   if (error == last_error_) return;
   last_error_ = error;
-  ScaleEvent e;
-  e.at_ms = now_ms;
-  e.pool = pool_;
-  e.kind = EventKind::kError;
-  e.policy = policy_->name();
-  e.current = target_;
-  e.desired = target_;
-  e.reason = "policy error: keeping the current count";
+  ScaleEvent e =
+      event(now_ms, EventKind::kError, target_, target_, "policy error: keeping the current count");
   e.error = error;
   events_.record(std::move(e));
 }
 
 void Autoscaler::onProviderEvent(const ProviderEvent& event, int64_t now_ms) {
-  ScaleEvent e;
-  e.at_ms = now_ms;
-  e.pool = pool_;
-  e.kind = EventKind::kProvider;
-  e.current = target_;
-  e.desired = target_;
-  e.reason = event.kind + (event.message.empty() ? "" : ": " + event.message);
+  ScaleEvent e = this->event(now_ms, EventKind::kProvider, target_, target_,
+                             event.kind + (event.message.empty() ? "" : ": " + event.message));
   e.instance = event.instance;
   if (event.error) e.error = event.message.empty() ? event.kind : event.message;
   events_.record(std::move(e));

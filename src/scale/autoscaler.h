@@ -78,6 +78,10 @@ class Autoscaler {
            const std::vector<std::pair<std::string, double>>& inputs);
   void recordDecision(int64_t now_ms, int32_t current, int32_t desired, std::string reason,
                       const std::vector<std::pair<std::string, double>>& inputs);
+  // An event of this pool with the fields every kind has (the policy's name but for provider
+  // events).
+  ScaleEvent event(int64_t now_ms, EventKind kind, int32_t current, int32_t desired,
+                   std::string reason) const;
   void recordError(int64_t now_ms, const std::string& error);
   int32_t countNonDraining() const;
 
