@@ -32,7 +32,7 @@ constexpr std::string_view kRootKeys[] = {"listen", "workers",    "log_level", "
                                           "admin",  "access_log", "metrics"};
 constexpr std::string_view kMetricsKeys[] = {"enabled"};
 constexpr std::string_view kLuaKeys[] = {
-    "memory_limit", "instruction_budget", "module_path", "shared_dicts", "watch", "control"};
+    "memory_limit", "time_limit", "module_path", "shared_dicts", "watch", "control"};
 constexpr std::string_view kAdminKeys[] = {"listen"};
 constexpr std::string_view kAccessLogKeys[] = {"path", "buffer"};
 constexpr std::string_view kScriptKeys[] = {"file", "inline"};
@@ -687,9 +687,14 @@ void Loader::parseLua(const YAML::Node& value, const YAML::Node& key, LuaConfig&
             }
             lua.memory_limit_bytes = *bytes;
           }
-        } else if (name == "instruction_budget") {
-          if (auto n = integer(v, k, field, 1000, 1'000'000'000))
-            lua.instruction_budget = uint32_t(*n);
+        } else if (name == "time_limit") {
+          if (auto ms = duration(v, k, field, true)) {
+            if (*ms > 60'000) {
+              error(v, k, field + ": at most 60s");
+              return;
+            }
+            lua.time_limit = std::chrono::milliseconds(*ms);
+          }
         } else if (name == "module_path") {
           if (auto text = scalar(v, k, field)) lua.module_path = *text;
         } else if (name == "control") {

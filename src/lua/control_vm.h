@@ -2,7 +2,7 @@
 // ControlVm: the control plane's Lua VM, where tg.timer.every(seconds, fn) registers periodic
 // functions (and, later, scaling policies run). The control thread owns it: it loads control
 // scripts and calls tick(now) on its own schedule; due timers run there, one at a time, each
-// under the instruction budget. A failing timer is logged and counted, and stays scheduled.
+// under the time limit. A failing timer is logged and counted, and stays scheduled.
 
 #include <cstdint>
 #include <memory>

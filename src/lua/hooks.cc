@@ -37,8 +37,8 @@ void countFailure(const Script& script, Hook hook, int status, std::string& erro
   if (status == LUA_ERRMEM) {
     counters.out_of_memory.fetch_add(1, std::memory_order_relaxed);
     error = script.name() + ": " + error;
-  } else if (script.vm().budgetExceeded()) {
-    counters.budget_exceeded.fetch_add(1, std::memory_order_relaxed);
+  } else if (script.vm().timeLimitExceeded()) {
+    counters.time_limit_exceeded.fetch_add(1, std::memory_order_relaxed);
   }
   script.logFailure(hook, error);
 }

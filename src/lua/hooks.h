@@ -1,6 +1,6 @@
 #pragma once
 // Calling a route script's hooks for one request: on_request, balance, on_response, on_log.
-// A hook that fails (runtime error, instruction budget, memory cap) fails only its request:
+// A hook that fails (runtime error, time limit, memory cap) fails only its request:
 // the outcome says "answer 500", the message ("script:line: message") is logged (throttled)
 // and counted in Script::counters(). The worker that owns the script's VM calls these.
 

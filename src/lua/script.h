@@ -65,13 +65,13 @@ const char* hookName(Hook hook);
 // by any (the proxy sums them across workers for metrics).
 struct ScriptCounters {
   std::atomic<uint64_t> errors{0};           // every failed hook call, all causes
-  std::atomic<uint64_t> budget_exceeded{0};  // of which: instruction budget
+  std::atomic<uint64_t> time_limit_exceeded{0};  // of which: over the time limit
   std::atomic<uint64_t> out_of_memory{0};    // of which: memory cap
 };
 
 class Script {
  public:
-  // Compiles `source` (text only) in `vm`, runs its top level under the instruction budget
+  // Compiles `source` (text only) in `vm`, runs its top level under the time limit
   // with a fresh environment, and checks that it returned a table whose hooks are functions
   // or nil. `modules` (may be null: no require) serves `require` for this script.
   static Result<std::unique_ptr<Script>> load(LuaVm& vm, std::shared_ptr<const ScriptSource> source,

@@ -90,6 +90,7 @@ LuaVm::LuaVm(VmOptions options)
 }
 
 LuaVm::~LuaVm() {
+  watch_.reset();
   if (L_ != nullptr) lua_close(L_);
 }
 
@@ -118,16 +119,19 @@ void* LuaVm::allocate(void* ud, void* ptr, size_t osize, size_t nsize) {
   return p;
 }
 
-void LuaVm::budgetHook(lua_State* L, lua_Debug* ar) {
+// Armed by the watchdog's signal (call_watch.h); runs at the call's next VM instruction.
+void LuaVm::stopHook(lua_State* L, lua_Debug* ar) {
   LuaVm& vm = from(L);
-  vm.budget_exceeded_ = true;
+  vm.time_limit_exceeded_ = true;
   // Sticky: from now on every instruction fails, so a pcall in the script cannot swallow it.
-  lua_sethook(L, budgetHook, LUA_MASKCOUNT, 1);
+  // CallWatch::end removes it when the outermost call returns.
+  lua_sethook(L, stopHook, LUA_MASKCOUNT, 1);
+  const long limit_ms = long(vm.options_.time_limit.count());
   if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0) {
-    luaL_error(L, "%s:%d: instruction budget exceeded (%d)", ar->short_src, ar->currentline,
-               vm.options_.instruction_budget);
+    luaL_error(L, "%s:%d: time limit exceeded (%d ms of CPU)", ar->short_src, ar->currentline,
+               int(limit_ms));
   }
-  luaL_error(L, "instruction budget exceeded (%d)", vm.options_.instruction_budget);
+  luaL_error(L, "time limit exceeded (%d ms of CPU)", int(limit_ms));
 }
 
 // Makes every error one string that says where: "src:line: message".
@@ -199,8 +203,8 @@ int LuaVm::setup(lua_State* L) {
 }
 
 Result<std::unique_ptr<LuaVm>> LuaVm::create(VmOptions options) {
-  if (options.instruction_budget <= 0) {
-    return Error(ErrorSource::kConfig, "lua: the instruction budget must be positive");
+  if (options.time_limit.count() <= 0) {
+    return Error(ErrorSource::kConfig, "lua: the time limit must be positive");
   }
   std::unique_ptr<LuaVm> vm(new LuaVm(std::move(options)));
   vm->L_ = lua_newstate(&LuaVm::allocate, vm.get());
@@ -209,7 +213,7 @@ Result<std::unique_ptr<LuaVm>> LuaVm::create(VmOptions options) {
   }
   lua_State* L = vm->L_;
   lua_atpanic(L, panic);
-  // The count hook never runs inside compiled traces: interpret everything (see vm.h).
+  // Hooks never run inside compiled traces: interpret everything (see vm.h).
   luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
   if (lua_cpcall(L, &LuaVm::setup, nullptr) != 0) {
     std::string message = lua_tostring(L, -1) ? lua_tostring(L, -1) : "unknown error";
@@ -217,8 +221,7 @@ Result<std::unique_ptr<LuaVm>> LuaVm::create(VmOptions options) {
   }
   lua_settop(L, 0);
   vm->free_var_refs_.reserve(kVarPoolSize);
-  // Installed once for good: resetting the count per call is cheap, switching hooks is not.
-  lua_sethook(L, budgetHook, LUA_MASKCOUNT, vm->options_.instruction_budget);
+  vm->watch_ = std::make_unique<CallWatch>(L, &LuaVm::stopHook, vm->options_.time_limit);
   lua_gc(L, LUA_GCCOLLECT, 0);
   return vm;
 }
@@ -254,9 +257,14 @@ int LuaVm::protectedCall(int nargs, int nresults, std::string& error) {
   const int base = lua_gettop(L) - nargs;  // the function
   lua_rawgeti(L, LUA_REGISTRYINDEX, handler_ref_);
   lua_insert(L, base);
-  budget_exceeded_ = false;
-  lua_sethook(L, budgetHook, LUA_MASKCOUNT, options_.instruction_budget);
+  const bool outermost = call_depth_++ == 0;
+  if (outermost) {
+    time_limit_exceeded_ = false;
+    watch_->begin();
+  }
   const int status = lua_pcall(L, nargs, nresults, base);
+  --call_depth_;
+  if (outermost) watch_->end();
   if (status == 0) {
     lua_remove(L, base);
     return 0;

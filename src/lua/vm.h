@@ -1,16 +1,18 @@
 #pragma once
-// LuaVm: one sandboxed LuaJIT state with a memory cap and a per-call instruction budget.
+// LuaVm: one sandboxed LuaJIT state with a memory cap and a per-call CPU-time limit.
 // Owned by one thread (a worker, or the control thread); only that thread may call it.
 //
-// Why this file exists, and where the difficulty is: LuaJIT's compiled traces never run debug
-// hooks, so a count hook cannot stop a JIT-compiled `while true do end`. The VM therefore runs
-// with the JIT engine off (user code is interpreted; the budget is exact) and the bindings use
-// the classic C API, which is several times faster than FFI from interpreted code (measured:
+// Why this file exists, and where the difficulty is: a runaway call is stopped by a debug hook
+// that a watchdog arms only when the call overruns (call_watch.h), and LuaJIT's compiled traces
+// never run debug hooks, so a hook cannot stop a JIT-compiled `while true do end`. The VM
+// therefore runs with the JIT engine off (user code is interpreted) and the bindings use the
+// classic C API, which is several times faster than FFI from interpreted code (measured:
 // docs/lua-api.md, "Performance"). Lua errors unwind through C frames; no C++ exception may
 // cross lua_pcall, so every binding catches its own (see binding.h).
 
 #include <lua.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "lua/call_watch.h"
 
 namespace tidegate::metrics {
 class MetricShard;
@@ -41,11 +44,10 @@ enum class Builtin : int;
 struct VmOptions {
   // Bytes the Lua heap may hold; an allocation past it fails ("not enough memory").
   size_t memory_limit_bytes = size_t{64} << 20;
-  // VM instructions one call (a hook, a timer, a script's top level) may execute: a runaway
-  // call stalls its worker for about 1-2 ms before it is aborted (measured ~5-8 ns per counted
-  // instruction in a tight loop on the build machine); least_loaded.lua over 32 backends needs
-  // about 1,000.
-  int instruction_budget = 250'000;
+  // CPU time one call (a hook, a timer, a script's top level) may use before it fails: a
+  // runaway stalls its thread for between this and about 1.5 times this (call_watch.h).
+  // least_loaded.lua over 32 backends takes about 5 us.
+  std::chrono::milliseconds time_limit{10};
   // tg.shared: the process-wide dicts; null means tg.shared is empty.
   SharedDicts* shared_dicts = nullptr;
   // tg.now(): seconds since the epoch; empty means the wall clock. Injectable for tests.
@@ -112,15 +114,15 @@ class LuaVm {
   Result<Ok> load(std::string_view code, const std::string& chunk_name);
 
   // Calls the function below the `nargs` arguments on top of the stack, under a fresh
-  // instruction budget. Returns the lua status (0: the results are on the stack). On failure
+  // time limit. Returns the lua status (0: the results are on the stack). On failure
   // nothing is left on the stack and `error` holds one line, "script:line: message".
   int protectedCall(int nargs, int nresults, std::string& error);
   // The same for cold paths.
   Result<Ok> call(int nargs, int nresults);
 
   CallState& callState() { return call_; }
-  // Whether the last protectedCall ran out of instructions.
-  bool budgetExceeded() const { return budget_exceeded_; }
+  // Whether the last protectedCall was stopped for running past the time limit.
+  bool timeLimitExceeded() const { return time_limit_exceeded_; }
   BackendCache& backends() { return *backends_; }
 
   // Interned field names the bindings compare by pointer (Lua strings are unique).
@@ -170,7 +172,7 @@ class LuaVm {
  private:
   explicit LuaVm(VmOptions options);
   static void* allocate(void* ud, void* ptr, size_t osize, size_t nsize);
-  static void budgetHook(lua_State* L, lua_Debug* ar);
+  static void stopHook(lua_State* L, lua_Debug* ar);
   static int messageHandler(lua_State* L);
   static int setup(lua_State* L);
   std::string takeError(int status);
@@ -178,7 +180,9 @@ class LuaVm {
   VmOptions options_;
   lua_State* L_ = nullptr;
   size_t memory_used_ = 0;
-  bool budget_exceeded_ = false;
+  bool time_limit_exceeded_ = false;
+  int call_depth_ = 0;  // protectedCalls in progress; the watch times the outermost
+  std::unique_ptr<CallWatch> watch_;
   CallState call_;
   Keys keys_{};
   int handler_ref_ = LUA_NOREF;

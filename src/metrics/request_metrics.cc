@@ -93,8 +93,8 @@ Result<RequestMetrics> RequestMetrics::declare(SeriesRegistry& registry) {
        latestGauge("tidegate_upstream_backend_load",
                    "The load a backend last reported in its load header.", backend_labels)},
       {&m.lua_errors_,
-       counter("tidegate_lua_errors_total", "Route script hook failures (errors, budget, memory).",
-               route_labels)},
+       counter("tidegate_lua_errors_total",
+               "Route script hook failures (errors, time limit, memory).", route_labels)},
   };
   for (Declaration& d : declarations) {
     auto id = registry.declare(std::move(d.spec));

@@ -257,7 +257,7 @@ Result<std::unique_ptr<LuaPolicy>> LuaPolicy::create(
   lua::VmOptions vm_options;
   vm_options.control = true;
   vm_options.memory_limit_bytes = options.memory_limit_bytes;
-  vm_options.instruction_budget = options.instruction_budget;
+  vm_options.time_limit = options.time_limit;
   auto vm = lua::LuaVm::create(std::move(vm_options));
   if (!vm) return vm.error();
   std::unique_ptr<LuaPolicy> policy(new LuaPolicy(source->name()));

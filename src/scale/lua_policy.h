@@ -1,7 +1,7 @@
 #pragma once
 // LuaPolicy: a scaling policy written in Lua, `return function(ctx) ... return desired end`, run
-// in its own sandboxed control-plane VM (memory cap, instruction budget per call). A runtime
-// error, a budget overrun or a non-number answer is an error for that tick (the engine keeps
+// in its own sandboxed control-plane VM (memory cap, CPU-time limit per call). A runtime
+// error, a time-limit overrun or a non-number answer is an error for that tick (the engine keeps
 // the count); the VM stays usable. Control thread only.
 //
 // ctx: replicas, ready, min, max, now, since_last_scale, params (from config), state (a table
@@ -26,8 +26,8 @@ class EventLog;
 
 struct LuaPolicyOptions {
   size_t memory_limit_bytes = size_t{16} << 20;
-  // About 1-2 ms of runaway at most (lua/vm.h); the target_tracking example needs ~3,000.
-  int instruction_budget = 250'000;
+  // CPU time per evaluation (lua/vm.h); the target_tracking example takes about 150 us.
+  std::chrono::milliseconds time_limit{10};
 };
 
 class LuaPolicy final : public Policy {

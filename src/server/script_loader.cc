@@ -7,7 +7,7 @@ lua::VmOptions vmOptionsFor(const config::LuaConfig& config, lua::SharedDicts* d
   lua::VmOptions o;
   o.declarer = declarer;
   o.memory_limit_bytes = config.memory_limit_bytes;
-  o.instruction_budget = int(config.instruction_budget);
+  o.time_limit = config.time_limit;
   o.shared_dicts = dicts;
   return o;
 }

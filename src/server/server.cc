@@ -389,10 +389,10 @@ void Server::reload() {
       (config_->access_log && loaded.config->access_log->path != config_->access_log->path))
     log::warn("reload: access_log changes take effect only after a restart");
   if (loaded.config->lua.memory_limit_bytes != config_->lua.memory_limit_bytes ||
-      loaded.config->lua.instruction_budget != config_->lua.instruction_budget ||
+      loaded.config->lua.time_limit != config_->lua.time_limit ||
       loaded.config->lua.shared_dicts != config_->lua.shared_dicts)
     log::warn(
-        "reload: lua memory_limit, instruction_budget and shared_dicts take effect only "
+        "reload: lua memory_limit, time_limit and shared_dicts take effect only "
         "after a restart");
   auto next = std::make_shared<const config::Config>(std::move(*loaded.config));
   auto scripts = buildScripts(*next, scriptVmOptions(), generation_ + 1, scripts_);

@@ -16,7 +16,7 @@ class ControlVmTest : public ::testing::Test {
     dicts_.add("state", 1 << 20);
     VmOptions options;
     options.now = [this] { return now_; };
-    options.instruction_budget = 100000;
+    options.time_limit = std::chrono::milliseconds(20);
     options.shared_dicts = &dicts_;
     auto control = ControlVm::create(options);
     EXPECT_TRUE(control.ok());

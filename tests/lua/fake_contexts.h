@@ -163,16 +163,16 @@ class FakeResponse : public ResponseContext {
   }
 };
 
-inline VmOptions withBudget(int instructions) {
+inline VmOptions withTimeLimit(std::chrono::milliseconds limit) {
   VmOptions o;
-  o.instruction_budget = instructions;
+  o.time_limit = limit;
   return o;
 }
-// A memory cap, and a budget large enough that the cap is what stops a memory hog.
+// A memory cap, and a time limit long enough that the cap is what stops a memory hog.
 inline VmOptions withMemory(size_t bytes) {
   VmOptions o;
   o.memory_limit_bytes = bytes;
-  o.instruction_budget = 100'000'000;
+  o.time_limit = std::chrono::seconds(60);
   return o;
 }
 inline VmOptions withClock(std::function<double()> now) {

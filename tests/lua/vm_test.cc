@@ -1,54 +1,79 @@
-// LuaVm: instruction budget, memory cap, error messages.
+// LuaVm: time limit, memory cap, error messages.
 
 #include <gtest/gtest.h>
+
+#include <csignal>
 
 #include "fake_contexts.h"
 
 namespace tidegate::lua {
 namespace {
 
+using namespace std::chrono_literals;
+
 using testing::eval;
 using testing::makeVm;
 
 TEST(VmTest, RunawayLoopIsAbortedAndTheVmGoesOn) {
-  auto vm = makeVm(testing::withBudget(100000));
+  auto vm = makeVm(testing::withTimeLimit(20ms));
   const std::string error = eval(*vm, "local x = 0\nwhile true do\n x = x + 1\nend");
-  EXPECT_NE(error.find("eval:3: instruction budget exceeded"), std::string::npos) << error;
-  EXPECT_TRUE(vm->budgetExceeded());
+  EXPECT_NE(error.find("eval:3: time limit exceeded (20 ms of CPU)"), std::string::npos) << error;
+  EXPECT_TRUE(vm->timeLimitExceeded());
   EXPECT_EQ(eval(*vm, "return 1 + 1"), "2");
+  EXPECT_FALSE(vm->timeLimitExceeded());
   // An empty loop too (LuaJIT would compile it, and traces never run hooks).
-  EXPECT_NE(eval(*vm, "while true do end").find("instruction budget exceeded"), std::string::npos);
+  EXPECT_NE(eval(*vm, "while true do end").find("time limit exceeded"), std::string::npos);
   EXPECT_EQ(eval(*vm, "local s = 0 for i = 1, 1000 do s = s + i end return s"), "500500");
 }
 
-TEST(VmTest, PcallInTheScriptCannotSwallowTheBudget) {
-  auto vm = makeVm(testing::withBudget(100000));
+TEST(VmTest, PcallInTheScriptCannotSwallowTheLimit) {
+  auto vm = makeVm(testing::withTimeLimit(20ms));
   const std::string error = eval(*vm,
                                  "while true do\n"
                                  "  pcall(function() while true do end end)\n"
                                  "end");
-  EXPECT_NE(error.find("instruction budget exceeded"), std::string::npos) << error;
+  EXPECT_NE(error.find("time limit exceeded"), std::string::npos) << error;
   EXPECT_EQ(eval(*vm, "return 'still here'"), "still here");
 }
 
-TEST(VmTest, BudgetCoversRecursionAndMetamethods) {
-  auto vm = makeVm(testing::withBudget(100000));
+TEST(VmTest, LimitCoversRecursionMetamethodsAndCoroutines) {
+  auto vm = makeVm(testing::withTimeLimit(20ms));
   EXPECT_NE(eval(*vm,
                  "local t = setmetatable({}, {__index = function(t, k) while true do end "
                  "end}) return t.x")
-                .find("instruction budget exceeded"),
+                .find("time limit exceeded"),
             std::string::npos);
   EXPECT_NE(
-      eval(*vm, "local function f(n) return f(n + 1) end return f(1)").find("budget exceeded"),
+      eval(*vm, "local function f(n) return f(n + 1) end return f(1)").find("time limit exceeded"),
       std::string::npos);
+  // The hook is global to the VM, so a loop inside a coroutine is stopped as well, and
+  // resuming it again cannot escape.
+  EXPECT_NE(eval(*vm,
+                 "local co = coroutine.create(function() while true do end end)\n"
+                 "while true do coroutine.resume(co) end")
+                .find("time limit exceeded"),
+            std::string::npos);
+  EXPECT_EQ(eval(*vm, "return 'still here'"), "still here");
 }
 
-TEST(VmTest, BudgetIsPerCall) {
-  auto vm = makeVm(testing::withBudget(100000));
-  // Each call gets the whole budget: many calls of 60% each all succeed.
+TEST(VmTest, LimitIsPerCall) {
+  // Each call spins 100 ms of wall time, so it uses at most 100 ms of CPU, under the 300 ms
+  // limit however slow the machine; five of them use more than the limit together.
+  auto vm = makeVm(testing::withTimeLimit(300ms));
   for (int i = 0; i < 5; ++i) {
-    EXPECT_EQ(eval(*vm, "local s = 0 for i = 1, 30000 do s = s + 1 end return s"), "30000");
+    EXPECT_EQ(eval(*vm,
+                   "local t0 = tg.now() local n = 0\n"
+                   "while tg.now() - t0 < 0.1 do n = n + 1 end return 'done'"),
+              "done");
   }
+  EXPECT_FALSE(vm->timeLimitExceeded());
+}
+
+TEST(VmTest, AStopSignalBetweenCallsIsIgnored) {
+  auto vm = makeVm(testing::withTimeLimit(20ms));
+  ASSERT_EQ(raise(SIGRTMIN + 2), 0);  // the watchdog's signal, with no call running
+  EXPECT_EQ(eval(*vm, "local s = 0 for i = 1, 100000 do s = s + 1 end return s"), "100000");
+  EXPECT_FALSE(vm->timeLimitExceeded());
 }
 
 TEST(VmTest, MemoryHogFailsAndTheVmGoesOn) {

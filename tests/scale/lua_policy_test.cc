@@ -128,12 +128,12 @@ TEST_F(LuaPolicyTest, NonNumberAnswersAreErrors) {
             std::string::npos);
 }
 
-TEST_F(LuaPolicyTest, RunawayLoopHitsTheBudgetAndTheVmRecovers) {
+TEST_F(LuaPolicyTest, RunawayLoopHitsTheTimeLimitAndTheVmRecovers) {
   auto p = load(R"(return function(ctx)
     if ctx.params.spin and ctx.replicas == 3 then while true do end end
     return 2
   end)",
-                {{"spin", true}}, LuaPolicyOptions{.instruction_budget = 10'000});
+                {{"spin", true}}, LuaPolicyOptions{.time_limit = std::chrono::milliseconds(20)});
   EXPECT_FALSE(run(*p).ok());
   ctx.replicas = 4;
   auto d = run(*p);
@@ -142,14 +142,14 @@ TEST_F(LuaPolicyTest, RunawayLoopHitsTheBudgetAndTheVmRecovers) {
 }
 
 TEST_F(LuaPolicyTest, MemoryHogIsAnError) {
-  auto p =
-      load(R"(return function(ctx)
+  auto p = load(
+      R"(return function(ctx)
     local t = {}
     for i = 1, 1e7 do t[i] = string.rep("x", 64) .. i end
     return 1
   end)",
-           json::object(),
-           LuaPolicyOptions{.memory_limit_bytes = 4u << 20, .instruction_budget = 100'000'000});
+      json::object(),
+      LuaPolicyOptions{.memory_limit_bytes = 4u << 20, .time_limit = std::chrono::seconds(60)});
   EXPECT_FALSE(run(*p).ok());
 }
 

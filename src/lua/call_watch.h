@@ -1,0 +1,93 @@
+#pragma once
+// CallWatch: stops a Lua call that runs past its CPU-time limit, without costing a call that
+// does not.
+//
+// Why not a count hook on every call: a count hook makes the interpreter dispatch every VM
+// instruction through the hook check, which cost 30-50% of a typical hook's time (measured:
+// docs/benchmarks.md, "Lua"). Instead, the running call only bumps a sequence number at its
+// start and end. One process-wide watchdog thread looks at every watched VM a few times per
+// limit; when the same call is still running and its thread has used `limit` of CPU time
+// since the watchdog first saw it, the watchdog signals that thread, and the signal handler
+// arms a count hook (lua_sethook is documented async-signal-safe in LuaJIT) that fails the
+// call at its next VM instruction. Only the owning thread ever touches the lua_State.
+//
+// Limits of the method, by design: time spent inside one C function (a pathological
+// string.find pattern, say) is not interrupted until it returns to Lua; and the JIT stays off
+// (lua/vm.h), because compiled traces never run hooks.
+
+#include <sys/types.h>
+#include <lua.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <ctime>
+
+namespace tidegate::lua {
+
+class CallWatch {
+ public:
+  // Watches calls on `L`; `stop_hook` is installed as a count hook to stop one. Registers with
+  // the watchdog (starting it on first use).
+  CallWatch(lua_State* L, lua_Hook stop_hook, std::chrono::nanoseconds limit);
+  ~CallWatch();
+  CallWatch(const CallWatch&) = delete;
+  CallWatch& operator=(const CallWatch&) = delete;
+
+  std::chrono::nanoseconds limit() const { return std::chrono::nanoseconds(limit_ns_); }
+
+  // Around one outermost call, on the thread that makes it.
+  void begin() {
+    const ThreadIds& ids = currentThread();
+    if (ids.tid != tid_.load(std::memory_order_relaxed)) {
+      cpu_clock_.store(ids.cpu_clock, std::memory_order_relaxed);
+      tid_.store(ids.tid, std::memory_order_relaxed);
+    }
+    outer_ = running_;
+    running_ = this;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    // Odd while a call runs; release: the watchdog that sees it also sees tid and clock.
+    seq_.store(seq_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
+  // Returns whether the stop hook had been armed (it is removed again).
+  bool end() {
+    seq_.store(seq_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    running_ = outer_;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    if (!armed_) return false;
+    armed_ = 0;
+    lua_sethook(L_, nullptr, 0, 0);
+    return true;
+  }
+
+ private:
+  friend class Watchdog;
+  struct ThreadIds {
+    pid_t tid = 0;
+    clockid_t cpu_clock = 0;
+  };
+  static const ThreadIds& currentThread();
+  static void onStopSignal(int);
+
+  // Read by the watchdog thread.
+  std::atomic<uint64_t> seq_{0};
+  std::atomic<pid_t> tid_{0};
+  std::atomic<clockid_t> cpu_clock_{0};
+  // The call (seq) the watchdog asks the signal handler to stop.
+  std::atomic<uint64_t> stop_seq_{0};
+  // Owning thread and its signal handler only.
+  lua_State* const L_;
+  const lua_Hook stop_hook_;
+  const int64_t limit_ns_;
+  volatile sig_atomic_t armed_ = 0;
+  CallWatch* outer_ = nullptr;  // a call on another VM that this one interrupted, if any
+  // Watchdog thread only (under its lock): the call it last saw, and that call's CPU time then.
+  uint64_t seen_seq_ = 0;
+  int64_t seen_cpu_ns_ = 0;
+
+  static thread_local CallWatch* running_;
+};
+
+}  // namespace tidegate::lua
