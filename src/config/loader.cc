@@ -15,6 +15,7 @@
 
 #include "config/host_port.h"
 #include "config/scale_loader.h"
+#include "config/scrape_loader.h"
 #include "config/units.h"
 #include "config/yaml_fields.h"
 
@@ -40,8 +41,8 @@ constexpr std::string_view kTimeoutKeys[] = {"connect",     "request_header", "u
                                              "client_idle", "upstream_idle",  "drain"};
 constexpr std::string_view kLimitKeys[] = {"max_head_bytes", "max_request_line", "max_headers",
                                            "max_body_bytes"};
-constexpr std::string_view kUpstreamKeys[] = {"backends",  "balance", "hash",
-                                              "keepalive", "scale",   "load_header"};
+constexpr std::string_view kUpstreamKeys[] = {"backends", "balance",     "hash",  "keepalive",
+                                              "scale",    "load_header", "scrape"};
 constexpr std::string_view kBackendKeys[] = {"address", "weight"};
 constexpr std::string_view kHashKeys[] = {"by", "name"};
 constexpr std::string_view kKeepaliveKeys[] = {"max_idle"};
@@ -406,6 +407,7 @@ void Loader::parseUpstream(const YAML::Node& value, const YAML::Node& key, Upstr
   // Kept as copies, never assigned: yaml-cpp's Node::operator= rebinds the node it replaces.
   std::optional<YAML::Node> hash_key;
   std::optional<YAML::Node> hash_value;
+  auto report = [this](const YAML::Mark& m, std::string message) { error(m, std::move(message)); };
   forEachKey(value, where, kUpstreamKeys,
              [&](std::string_view name, const YAML::Node& k, const YAML::Node& v) {
                if (name == "backends") {
@@ -439,6 +441,8 @@ void Loader::parseUpstream(const YAML::Node& value, const YAML::Node& key, Upstr
                } else if (name == "hash") {
                  hash_key.emplace(k);
                  hash_value.emplace(v);
+               } else if (name == "scrape") {
+                 up.scrape = parseScrapeBlock(v, k, where + ".scrape", file(), report);
                } else if (name == "load_header") {
                  std::optional<std::string> text = scalar(v, k, where + ".load_header");
                  if (!text) return;

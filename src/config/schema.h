@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/scale_schema.h"
+#include "config/scrape_schema.h"
 #include "config/source_mark.h"
 
 namespace tidegate::config {
@@ -51,6 +52,8 @@ struct UpstreamConfig {
   // the Lua backend metric "load".
   std::string load_header;
   std::optional<ScaleConfig> scale;  // autoscaled: the provider supplies the backends
+  // Read each backend's own Prometheus endpoint now and then (server/backend_scraper.h).
+  std::optional<ScrapeConfig> scrape;
   SourceMark mark;
 };
 

@@ -57,7 +57,7 @@ routes:
           "t.yaml:6:63: upstreams.api.backends[1]: unknown key 'wieght' (allowed: address, "
           "weight)",
           "t.yaml:7:5: upstreams.api: unknown key 'retries' (allowed: backends, balance, hash, "
-          "keepalive, scale, load_header)",
+          "keepalive, scale, load_header, scrape)",
           "t.yaml:8:31: upstreams.api.keepalive: unknown key 'ttl' (allowed: max_idle)",
           "t.yaml:11:24: routes[0].match: unknown key 'query' (allowed: host, path, "
           "path_prefix, path_regex, methods, headers)",
