@@ -196,6 +196,7 @@ awaitable<void> Session::run() {
     armClient(timeouts().request_header_ms);
     http::ParseResult pr;
     bool client_gone = false;
+    bool head_timed_out = false;  // part of a head came, then request_header ran out
     for (;;) {
       if (!in_.empty()) {
         pr = http::parseRequestHead(in_.view(), limits, ex.req);
@@ -213,10 +214,8 @@ awaitable<void> Session::run() {
       auto [ec, n] =
           co_await client_.async_read_some(asio::buffer(in_.writePtr(), in_.writable()), kNoThrow);
       if (ec || n == 0) {
-        client_gone = true;
-        if (deadline_.expired() && !in_.empty()) {
-          (void)co_await respondLocal(&ex, 408, "request head timed out\n", true);
-        }
+        head_timed_out = deadline_.expired() && !in_.empty();
+        client_gone = !head_timed_out;
         break;
       }
       in_.commit(n);
@@ -226,7 +225,10 @@ awaitable<void> Session::run() {
     rec_.start_ns = monotonicNowNs();
     rec_.record = snap_->shared->record_metrics;
     if (!client_gone) {
-      if (pr.status == http::ParseStatus::kError) {
+      if (head_timed_out) {
+        rec_.bytes_in = in_.size();
+        (void)co_await respondLocal(&ex, 408, "request head timed out\n", true);
+      } else if (pr.status == http::ParseStatus::kError) {
         std::string body = std::string(pr.error) + "\n";
         rec_.bytes_in = in_.size();
         next = co_await respondLocal(&ex, pr.error_status, body, true);

@@ -87,6 +87,22 @@ class MetricsTest(h.GatewayTestCase):
                            capture_output=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stdout.decode() + p.stderr.decode())
 
+    def test_a_timed_out_request_head_is_counted(self):
+        a = self.echo("A")
+        admin = h.free_port()
+        gw = self.gateway(lambda port: config(port, admin, [a.address]).replace(
+            "timeouts: {", "timeouts: { request_header: 1s,"))
+        s = h.raw_connect(gw.port)
+        try:
+            s.sendall(b"GET /api/x HTTP/1.1\r\nHost: x\r\n")  # the head never ends
+            r = h.read_until_close(s, timeout=15)
+        finally:
+            s.close()
+        self.assertEqual([x.status for x in r.finals()], [408], r)
+        _, text = scrape(admin)
+        self.assertEqual(sample(text, "tidegate_http_requests_total", route="", upstream="",
+                                code_class="4xx"), 1)
+
     def test_connect_failures_are_counted(self):
         dead = f"127.0.0.1:{h.free_port()}"
         admin = h.free_port()
