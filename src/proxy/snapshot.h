@@ -17,6 +17,7 @@
 #include "proxy/router.h"
 #include "upstream/backend.h"
 #include "upstream/balancer.h"
+#include "upstream/scraped_values.h"
 
 namespace tidegate::proxy {
 
@@ -28,6 +29,8 @@ struct Pool {
   uint32_t keepalive_max_idle = 64;
   std::string load_header;  // lower case; empty: backends report no load
   std::vector<upstream::BackendPtr> backends;
+  // With a scrape: block, each backend's scraped values (parallel to `backends`); else empty.
+  std::vector<std::shared_ptr<upstream::ScrapedValues>> scraped;
   // The same backends as Lua's balance() sees them; a new generation only when they change.
   std::shared_ptr<const lua::BackendSet> lua_backends;
   metrics::PoolSeries series{};

@@ -5,8 +5,9 @@
 //
 // Names (docs/autoscaling.md lists them with their units): rps, inflight, inflight_per_instance,
 // latency_ms, error_rate, requests, host_cpu, host_memory, net_rx_bytes_per_s,
-// net_tx_bytes_per_s, cpu, rss_bytes, backend_load, and metric:<prometheus family> for custom
-// metrics.
+// net_tx_bytes_per_s, cpu, rss_bytes, backend_load, backend:<name> for a value scraped from
+// each instance's own metrics endpoint (the upstream's scrape: block), and
+// metric:<prometheus family> for custom metrics.
 
 #include <chrono>
 #include <cstdio>

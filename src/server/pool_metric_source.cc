@@ -80,7 +80,8 @@ std::optional<double> PoolMetricSource::metric(std::string_view name, Agg agg,
   }
   if (name == "net_rx_bytes_per_s") return w.query(SeriesRef(host.networkReceive()), agg, window);
   if (name == "net_tx_bytes_per_s") return w.query(SeriesRef(host.networkTransmit()), agg, window);
-  if (name == "cpu" || name == "rss_bytes" || name == "backend_load") {
+  if (name == "cpu" || name == "rss_bytes" || name == "backend_load" ||
+      name.starts_with("backend:")) {
     // The pool's value: the average over the instances that have one.
     double sum = 0;
     int n = 0;
@@ -111,6 +112,12 @@ std::optional<double> PoolMetricSource::instanceValue(std::string_view name,
   if (name == "inflight" || name == "inflight_per_instance")
     return w.query(s->in_flight, agg, window);
   if (name == "backend_load") return w.query(s->reported_load, agg, window);
+  if (name.starts_with("backend:")) {
+    // Scraped from the instance's own metrics endpoint (the upstream's scrape: block).
+    auto gauge = telemetry_.scrapes().findValue(pool_, address, name.substr(8));
+    if (!gauge) return std::nullopt;
+    return w.query(*gauge, agg, window);
+  }
   if (name == "rps") {
     std::vector<SeriesRef> refs(s->requests.begin(), s->requests.end());
     return w.query(refs, Agg::of(Agg::Kind::kRate), window);

@@ -2,7 +2,8 @@
 // PoolMetricSource: what a scaled pool's policy reads (scale::MetricSource), answered from the
 // telemetry windows: the pool's request rate, in-flight, latency and errors summed over every
 // backend the pool has ever had (so a scale-down does not erase the recent past), host gauges,
-// and per-instance values from the provider's instances. Control thread only.
+// and per-instance values from the provider's instances (backend:<name>: what the scraper
+// read from each instance's own metrics endpoint). Control thread only.
 
 #include <functional>
 #include <string>

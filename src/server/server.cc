@@ -53,6 +53,7 @@ int Server::run() {
   }
   telemetry_ = std::move(telemetry.value());
   registry_ = std::make_unique<BackendRegistry>(&telemetry_->requests());
+  scraper_ = std::make_unique<BackendScraper>(control_, *telemetry_);
 
   // Shared dicts are sized once, at start: a reload neither resizes nor empties them.
   addSharedDicts(config_->lua, shared_dicts_);
@@ -236,6 +237,7 @@ Result<Ok> Server::rebuild(std::shared_ptr<const config::Config> config,
   for (const proxy::Pool& pool : snap.value()->pools)
     telemetry_->controlShard().set(pool.series.replicas, double(pool.backends.size()));
   current_ = snap.value();
+  scraper_->update(*current_);
   publish(snap.value());
   return Ok{};
 }
@@ -478,6 +480,7 @@ void Server::checkDrained() {
     if (busy) log::warn("drain timeout: closing {} connection(s) still open", busy);
     tick_timer_.cancel();
     control_vm_timer_.cancel();
+    scraper_->stop();
     if (admin_) admin_->stop();
     // Clients are gone: now the pools' instances can drain and stop.
     stopScaling([this] { control_.stop(); });

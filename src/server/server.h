@@ -21,6 +21,7 @@
 #include "proxy/worker.h"
 #include "scale/event_log.h"
 #include "scale/provider.h"
+#include "server/backend_scraper.h"
 #include "server/scaled_pool.h"
 #include "server/snapshot_builder.h"
 #include "server/telemetry.h"
@@ -82,6 +83,8 @@ class Server final : public scale::PoolMembership {
   asio::steady_timer tick_timer_{control_};
   std::unique_ptr<admin::AdminServer> admin_;
   std::unique_ptr<lua::ControlVm> control_vm_;  // null: no control script
+  // Declared after control_ and telemetry_, so destroyed before them.
+  std::unique_ptr<BackendScraper> scraper_;
   asio::steady_timer control_vm_timer_{control_};
   std::unique_ptr<metrics::AccessLog> access_log_;  // destroyed after the workers stop
   std::map<std::string, int64_t> watched_mtimes_;   // script file -> mtime (ns)

@@ -7,8 +7,7 @@ namespace tidegate::server {
 
 Result<upstream::BackendPtr> BackendRegistry::get(const std::string& pool,
                                                   const std::string& address, uint32_t weight) {
-  std::string key = pool + "|" + address + "|" + std::to_string(weight);
-  auto it = entries_.find(key);
+  auto it = entries_.find(key(pool, address, weight));
   if (it == entries_.end()) {
     auto addr = net::parseAddress(address);
     if (!addr) return Error(ErrorSource::kConfig, "invalid backend address " + address);
@@ -18,18 +17,28 @@ Result<upstream::BackendPtr> BackendRegistry::get(const std::string& pool,
       if (!series) return series.error();
       b->setSeries(*series);
     }
-    it = entries_.emplace(key, Entry{std::move(b), false}).first;
+    it = entries_.emplace(key(pool, address, weight), Entry{std::move(b), nullptr, false}).first;
   }
   it->second.used = true;
   return it->second.backend;
 }
 
+std::shared_ptr<upstream::ScrapedValues> BackendRegistry::scraped(
+    const std::string& pool, const std::string& address, uint32_t weight,
+    const std::vector<std::string>& names) {
+  Entry& e = entries_.at(key(pool, address, weight));
+  if (!e.scraped || e.scraped->names() != names)
+    e.scraped = std::make_shared<upstream::ScrapedValues>(names);
+  return e.scraped;
+}
+
 std::shared_ptr<const proxy::PoolBackendSet> BackendRegistry::backendSet(
-    const std::string& pool, const std::vector<upstream::BackendPtr>& backends) {
+    const std::string& pool, const std::vector<upstream::BackendPtr>& backends,
+    const proxy::PoolBackendSet::Scraped& scraped) {
   PoolSets& sets = sets_[pool];
-  if (!sets.current || !sets.current->sameAs(backends))
-    sets.current = std::make_shared<const proxy::PoolBackendSet>(sets.identity.get(),
-                                                                 ++set_generation_, backends);
+  if (!sets.current || !sets.current->sameAs(backends, scraped))
+    sets.current = std::make_shared<const proxy::PoolBackendSet>(
+        sets.identity.get(), ++set_generation_, backends, scraped);
   return sets.current;
 }
 
@@ -74,20 +83,25 @@ Result<std::shared_ptr<const proxy::Snapshot>> buildSnapshot(
       auto it = inputs.membership->find(u.name);
       if (it != inputs.membership->end()) members = &it->second;
     }
+    std::vector<std::string> scrape_names;
+    if (u.scrape)
+      for (const auto& m : u.scrape->metrics)
+        scrape_names.push_back(m.name);
+    auto add = [&](const std::string& address, uint32_t weight) -> Result<Ok> {
+      auto backend = registry.get(u.name, address, weight);
+      if (!backend) return backend.error();
+      pool.backends.push_back(std::move(backend.value()));
+      if (u.scrape) pool.scraped.push_back(registry.scraped(u.name, address, weight, scrape_names));
+      return Ok{};
+    };
     if (members) {
-      for (const auto& address : *members) {
-        auto backend = registry.get(u.name, address, 1);
-        if (!backend) return backend.error();
-        pool.backends.push_back(std::move(backend.value()));
-      }
+      for (const auto& address : *members)
+        if (auto added = add(address, 1); !added) return added.error();
     } else {
-      for (const auto& b : u.backends) {
-        auto backend = registry.get(u.name, b.address, b.weight);
-        if (!backend) return backend.error();
-        pool.backends.push_back(std::move(backend.value()));
-      }
+      for (const auto& b : u.backends)
+        if (auto added = add(b.address, b.weight); !added) return added.error();
     }
-    pool.lua_backends = registry.backendSet(u.name, pool.backends);
+    pool.lua_backends = registry.backendSet(u.name, pool.backends, pool.scraped);
     if (inputs.metrics) {
       auto series = inputs.metrics->pool(u.name);
       if (!series) return series.error();

@@ -25,19 +25,29 @@ class BackendRegistry {
   // The Backend for `address` with `weight` in pool `pool`, reused when it existed before.
   Result<upstream::BackendPtr> get(const std::string& pool, const std::string& address,
                                    uint32_t weight);
+  // The block the backend scraper fills for that backend (after get() for the same key): the
+  // same one while the pool scrapes the same names, a new one when they change.
+  std::shared_ptr<upstream::ScrapedValues> scraped(const std::string& pool,
+                                                   const std::string& address, uint32_t weight,
+                                                   const std::vector<std::string>& names);
   // Forgets backends not returned by get() since the last call.
   void sweepUnused();
 
-  // The Lua view of pool `pool` holding `backends`: the previous one while they are the same,
-  // else a new set with a new generation.
+  // The Lua view of pool `pool` holding `backends` (and their `scraped` blocks, if any): the
+  // previous one while they are the same, else a new set with a new generation.
   std::shared_ptr<const proxy::PoolBackendSet> backendSet(
-      const std::string& pool, const std::vector<upstream::BackendPtr>& backends);
+      const std::string& pool, const std::vector<upstream::BackendPtr>& backends,
+      const proxy::PoolBackendSet::Scraped& scraped = {});
 
  private:
   struct Entry {
     upstream::BackendPtr backend;
+    std::shared_ptr<upstream::ScrapedValues> scraped;
     bool used = false;
   };
+  static std::string key(const std::string& pool, const std::string& address, uint32_t weight) {
+    return pool + "|" + address + "|" + std::to_string(weight);
+  }
   struct PoolSets {
     std::unique_ptr<char> identity = std::make_unique<char>();  // stable across generations
     std::shared_ptr<const proxy::PoolBackendSet> current;

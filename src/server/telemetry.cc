@@ -13,6 +13,9 @@ Result<std::unique_ptr<Telemetry>> Telemetry::create() {
   auto host = metrics::HostMetrics::declare(t->registry_);
   if (!host) return host.error();
   t->host_.emplace(std::move(host.value()));
+  auto scrapes = metrics::ScrapeMetrics::declare(t->registry_);
+  if (!scrapes) return scrapes.error();
+  t->scrapes_.emplace(std::move(scrapes.value()));
   t->control_shard_->reserve(t->registry_.layout());
   t->aggregator_.addShard(t->control_shard_);
   t->lua_declarer_ = std::make_unique<lua::RegistryDeclarer>(t->registry_, t->control_shard_.get());

@@ -15,6 +15,7 @@
 #include "metrics/host_metrics.h"
 #include "metrics/proc_sampler.h"
 #include "metrics/request_metrics.h"
+#include "metrics/scrape_metrics.h"
 #include "metrics/series_registry.h"
 #include "metrics/shard.h"
 
@@ -27,6 +28,8 @@ class Telemetry {
   metrics::SeriesRegistry& registry() { return registry_; }
   metrics::RequestMetrics& requests() { return *requests_; }
   metrics::HostMetrics& host() { return *host_; }
+  // The backend scraper's families (values read from backends, scrape results).
+  metrics::ScrapeMetrics& scrapes() { return *scrapes_; }
   metrics::MetricShard& controlShard() { return *control_shard_; }
   const metrics::Clock& clock() const { return clock_; }
   // Where route and control scripts declare their tg.metrics families (one for the process, so
@@ -61,6 +64,7 @@ class Telemetry {
   metrics::SeriesRegistry registry_;
   std::optional<metrics::RequestMetrics> requests_;
   std::optional<metrics::HostMetrics> host_;
+  std::optional<metrics::ScrapeMetrics> scrapes_;
   std::shared_ptr<metrics::MetricShard> control_shard_ = std::make_shared<metrics::MetricShard>();
   std::vector<std::shared_ptr<metrics::MetricShard>> shards_;
   metrics::Aggregator aggregator_{registry_, clock_};

@@ -1,0 +1,95 @@
+#include "server/http_fetch.h"
+
+#include <asio/write.hpp>
+
+#include <fmt/format.h>
+
+namespace tidegate::server {
+
+HttpFetch::HttpFetch(asio::io_context& io, size_t max_bytes, Done done)
+    : socket_(io), timer_(io), reader_(max_bytes), max_bytes_(max_bytes), done_(std::move(done)) {}
+
+std::shared_ptr<HttpFetch> HttpFetch::start(asio::io_context& io, const FetchRequest& request,
+                                            Done done) {
+  auto fetch = std::make_shared<HttpFetch>(io, request.max_bytes, std::move(done));
+  fetch->run(request);
+  return fetch;
+}
+
+void HttpFetch::run(const FetchRequest& request) {
+  request_ = fmt::format(
+      "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: tidegate-scraper\r\n{}Connection: close\r\n\r\n",
+      request.target, request.host, request.extra_headers);
+  timer_.expires_after(request.timeout);
+  timer_.async_wait([self = shared_from_this(), ms = request.timeout.count()](std::error_code ec) {
+    if (ec) return;  // cancelled: the fetch ended first
+    self->fail(FetchResult::Outcome::kTimeout, fmt::format("timed out after {} ms", ms));
+  });
+  socket_.async_connect(request.endpoint, [self = shared_from_this()](std::error_code ec) {
+    if (self->finished_) return;
+    if (ec) return self->fail(FetchResult::Outcome::kError, "connect: " + ec.message());
+    asio::async_write(
+        self->socket_, asio::buffer(self->request_), [self](std::error_code ec, size_t) {
+          if (self->finished_) return;
+          if (ec)
+            return self->fail(FetchResult::Outcome::kError, "sending the request: " + ec.message());
+          self->read();
+        });
+  });
+}
+
+void HttpFetch::read() {
+  socket_.async_read_some(
+      asio::buffer(chunk_), [self = shared_from_this()](std::error_code ec, size_t n) {
+        if (self->finished_) return;
+        if (self->received_.size() + n > self->max_bytes_)
+          return self->fail(FetchResult::Outcome::kError,
+                            fmt::format("the response is larger than {} bytes", self->max_bytes_));
+        self->received_.append(self->chunk_.data(), n);
+        const bool closed = ec == asio::error::eof;
+        if (ec && !closed)
+          return self->fail(FetchResult::Outcome::kError, "reading: " + ec.message());
+        switch (self->reader_.update(self->received_, closed)) {
+          case http::ResponseReader::State::kIncomplete:
+            return self->read();
+          case http::ResponseReader::State::kError:
+            return self->fail(FetchResult::Outcome::kError,
+                              "bad response: " + std::string(self->reader_.error()));
+          case http::ResponseReader::State::kComplete: {
+            FetchResult r;
+            r.outcome = FetchResult::Outcome::kResponse;
+            r.status = self->reader_.status();
+            r.body = self->reader_.body();
+            r.detail = fmt::format("HTTP {}", r.status);
+            return self->finish(std::move(r));
+          }
+        }
+      });
+}
+
+void HttpFetch::fail(FetchResult::Outcome outcome, std::string detail) {
+  FetchResult r;
+  r.outcome = outcome;
+  r.detail = std::move(detail);
+  finish(std::move(r));
+}
+
+void HttpFetch::finish(FetchResult result) {
+  if (finished_) return;
+  finished_ = true;
+  timer_.cancel();
+  std::error_code ignored;
+  socket_.close(ignored);
+  if (done_) {
+    Done done = std::move(done_);
+    done_ = nullptr;
+    done(std::move(result));
+  }
+}
+
+void HttpFetch::cancel() {
+  done_ = nullptr;
+  finish({});
+}
+
+}  // namespace tidegate::server

@@ -1,0 +1,77 @@
+#pragma once
+// HttpFetch: one asynchronous HTTP/1.1 `GET` of a small document on the control loop (what the
+// backend scraper uses): connect, send the request with `Connection: close`, read until the
+// response is whole (http::ResponseReader: Content-Length, chunked or until close) or a byte
+// cap is passed, everything within one timeout. Never blocks; the socket is closed when it
+// ends. Runs on the io_context's thread only.
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "http/response_reader.h"
+
+namespace tidegate::server {
+
+struct FetchResult {
+  enum class Outcome : uint8_t {
+    kResponse,  // a whole response: `status` and `body` (any status: the caller judges it)
+    kError,     // refused, reset, closed early, malformed, over the byte cap
+    kTimeout,   // not done within the timeout
+  };
+  Outcome outcome = Outcome::kError;
+  uint16_t status = 0;
+  std::string body;
+  std::string detail;  // for logs: "HTTP 200", "Connection refused", "timed out after 1000 ms"
+};
+
+struct FetchRequest {
+  asio::ip::tcp::endpoint endpoint;
+  std::string host;           // the Host header, e.g. "10.0.0.7:8080"
+  std::string target;         // origin form: "/metrics"
+  std::string extra_headers;  // whole lines with CRLF, e.g. "Accept: text/plain\r\n"
+  std::chrono::milliseconds timeout{1000};
+  size_t max_bytes = 4 << 20;  // response bytes (head and body) read at most
+};
+
+class HttpFetch : public std::enable_shared_from_this<HttpFetch> {
+ public:
+  using Done = std::function<void(FetchResult)>;
+
+  // Starts the fetch. `done` runs exactly once, on `io`'s thread, unless cancel() comes first
+  // (then never). The fetch keeps itself alive until its operations finish; the pointer
+  // returned is only needed to cancel it.
+  static std::shared_ptr<HttpFetch> start(asio::io_context& io, const FetchRequest& request,
+                                          Done done);
+  // Abandons the fetch: closes the socket; `done` is never called. Idempotent.
+  void cancel();
+
+  HttpFetch(asio::io_context& io, size_t max_bytes, Done done);
+
+ private:
+  void run(const FetchRequest& request);
+  void read();
+  void finish(FetchResult result);
+  void fail(FetchResult::Outcome outcome, std::string detail);
+
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::string request_;
+  std::string received_;
+  std::array<char, 16 * 1024> chunk_{};
+  http::ResponseReader reader_;
+  size_t max_bytes_;
+  Done done_;
+  bool finished_ = false;
+};
+
+}  // namespace tidegate::server
