@@ -50,6 +50,7 @@ struct Connection {
   bool close_after_flush = false;  // no more requests: close once `out` is written
   bool peer_closed = false;
   bool holds_slot = false;
+  bool in_flight = false;  // counted in LiveCounters::inflight
   int64_t last_active_ns = 0;
   int64_t linger_deadline_ns = 0;
   uint32_t events = 0;  // current epoll interest

@@ -149,9 +149,11 @@ int run(int argc, char** argv) {
 
   std::unique_ptr<SlotPool> slots;
   if (options.slots > 0) slots = std::make_unique<SlotPool>(options.slots);
+  LiveCounters counters;
   std::vector<std::unique_ptr<Worker>> workers;
   for (int i = 0; i < options.threads; ++i) {
-    workers.push_back(std::make_unique<Worker>(options, id, slots.get(), listeners[i], i));
+    workers.push_back(
+        std::make_unique<Worker>(options, id, slots.get(), &counters, listeners[i], i));
   }
   std::vector<std::thread> threads;
   for (auto& worker : workers)

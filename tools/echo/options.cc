@@ -79,9 +79,9 @@ ParseOutcome parseOptions(int argc, char** argv, Options& out, std::string& erro
       continue;
     }
     static constexpr std::string_view kValueFlags[] = {
-        "port",        "host",       "threads",      "id",       "body",
-        "body-size",   "latency",    "cpu",          "slots",    "fail-rate",
-        "fail-status", "close-rate", "idle-timeout", "max-body", "seed"};
+        "port",         "host",     "threads", "id",        "body",        "body-size",
+        "latency",      "cpu",      "slots",   "fail-rate", "fail-status", "close-rate",
+        "idle-timeout", "max-body", "seed",    "metrics"};
     if (std::find(std::begin(kValueFlags), std::end(kValueFlags), name) == std::end(kValueFlags)) {
       error = "unknown flag --" + std::string(name) + " (see --help)";
       return ParseOutcome::kError;
@@ -128,6 +128,11 @@ ParseOutcome parseOptions(int argc, char** argv, Options& out, std::string& erro
       ok = parseNumber(value, out.max_body);
     } else if (name == "seed") {
       ok = parseNumber(value, out.seed);
+    } else if (name == "metrics") {
+      // A path of its own: the query parameters of a request to it still apply.
+      ok = value.size() > 1 && value[0] == '/' &&
+           value.find_first_of("?# \t\r\n") == std::string_view::npos;
+      out.metrics_path = std::string(value);
     }
     if (!ok) {
       error = "bad value '" + std::string(value) + "' for --" + std::string(name);
@@ -166,6 +171,8 @@ usage: tidegate-echo --port N [flags]
   --idle-timeout DUR  close keep-alive connections idle this long (default 60s)
   --max-body BYTES    largest request body accepted, else 413 (default 16777216)
   --seed N            seed for --fail-rate / --close-rate draws (default: from the clock)
+  --metrics PATH      serve the echo's own counters at PATH in the Prometheus text format
+                      (echo_inflight, echo_requests_total); exempt like /healthz
   --help              this text
 
 Durations take ns, us, ms or s; a bare number is milliseconds.
@@ -173,6 +180,7 @@ Durations take ns, us, ms or s; a bare number is milliseconds.
 Paths (matched on the path's end, so /api/echo works behind a prefix route):
   /echo               body = the request head as received, then the decoded body
   /healthz            200 "ok\n"; exempt from --latency, --cpu, --slots and injection
+  --metrics PATH      the counters (exempt the same way, not counted themselves)
   /status/NNN         answers status NNN (200..599)
   anything else       200 with --body
 

@@ -25,7 +25,8 @@ struct Options {
   double close_rate = 0.0;
   int64_t idle_timeout_ns = 60'000'000'000;
   uint64_t max_body = 16 << 20;
-  uint64_t seed = 0;  // 0: seeded from the clock
+  uint64_t seed = 0;         // 0: seeded from the clock
+  std::string metrics_path;  // --metrics: Prometheus text of the echo's own counters; "": off
 };
 
 enum class ParseOutcome { kRun, kHelp, kError };

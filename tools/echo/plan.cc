@@ -53,9 +53,14 @@ Plan makePlan(const RequestHead& head, const Options& options, double fail_draw,
 
   std::string_view query;
   std::string_view path = pathOf(head.target, query);
-  if (endsWithSegment(path, "/echo")) {
+  const bool metrics = !options.metrics_path.empty() && endsWithSegment(path, options.metrics_path);
+  if (metrics) {
+    plan.body = Plan::Body::kMetrics;
+    plan.counted = false;  // being scraped does not change what is reported
+  }
+  if (endsWithSegment(path, "/echo") && !metrics) {
     plan.body = Plan::Body::kEcho;
-  } else if (endsWithSegment(path, "/healthz")) {
+  } else if (endsWithSegment(path, "/healthz") || metrics) {
     exempt = true;
     plan.latency_ns = 0;
     plan.cpu_ns = 0;

@@ -40,11 +40,12 @@ bool isTransient(int err) {
 
 }  // namespace
 
-Worker::Worker(const Options& options, std::string_view backend_id, SlotPool* slots, int listen_fd,
-               int index)
+Worker::Worker(const Options& options, std::string_view backend_id, SlotPool* slots,
+               LiveCounters* counters, int listen_fd, int index)
     : options_(options),
       backend_id_(backend_id),
       slots_(slots),
+      counters_(counters),
       listen_fd_(listen_fd),
       random_state_((options.seed != 0 ? options.seed : uint64_t(monotonicNs())) +
                     0x9e3779b97f4a7c15ULL * uint64_t(index + 1)) {
@@ -185,7 +186,7 @@ void Worker::acceptAll() {
     c.body.clear();
     c.out.clear();
     c.out_sent = 0;
-    c.close_after_flush = c.peer_closed = c.holds_slot = false;
+    c.close_after_flush = c.peer_closed = c.holds_slot = c.in_flight = false;
     c.last_active_ns = now_ns_;
     c.events = EPOLLIN;
     if (size_t(fd) >= by_fd_.size()) by_fd_.resize(size_t(fd) * 2 + 64);
@@ -379,6 +380,10 @@ bool Worker::completeRequest(Connection& conn) {
   }
   conn.request_end = body_begin + body_end;
   planRequest(conn);
+  if (conn.plan.counted) {
+    counters_->inflight.fetch_add(1, std::memory_order_relaxed);
+    conn.in_flight = true;
+  }
   if (conn.plan.uses_slot) {
     if (!slots_->acquire(*this, conn.fd, conn.generation)) {
       conn.phase = Phase::kWaitingSlot;
@@ -416,6 +421,7 @@ bool Worker::serve(Connection& conn) {
 
 void Worker::writeResponse(Connection& conn) {
   const Plan& plan = conn.plan;
+  endInFlight(conn, plan.cut != Plan::Cut::kBefore);
   if (plan.cut == Plan::Cut::kBefore) {
     conn.close_after_flush = true;
     return;
@@ -451,6 +457,12 @@ void Worker::writeResponse(Connection& conn) {
       case Plan::Body::kSized:
         if (sized_body_.size() < plan.size) sized_body_.assign(plan.size, 'x');
         first = std::string_view(sized_body_.data(), plan.size);
+        break;
+      case Plan::Body::kMetrics:
+        metrics_page_.clear();
+        appendMetricsPage(metrics_page_, *counters_);
+        first = metrics_page_;
+        content_type = "text/plain; version=0.0.4; charset=utf-8";
         break;
     }
     size_t head_end =
@@ -547,8 +559,16 @@ void Worker::releaseSlot(Connection& conn) {
   slots_->release();
 }
 
+void Worker::endInFlight(Connection& conn, bool answered) {
+  if (!conn.in_flight) return;
+  conn.in_flight = false;
+  counters_->inflight.fetch_sub(1, std::memory_order_relaxed);
+  if (answered) counters_->requests_total.fetch_add(1, std::memory_order_relaxed);
+}
+
 void Worker::closeConnection(Connection& conn) {
   releaseSlot(conn);
+  endInFlight(conn, false);  // the client left while its request was in service
   int fd = conn.fd;
   close(fd);  // also removes it from the epoll set
   conn.fd = -1;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "echo/connection.h"
+#include "echo/live_counters.h"
 #include "echo/options.h"
 #include "echo/slot_pool.h"
 
@@ -24,9 +25,10 @@ namespace tidegate::echo {
 
 class Worker final : public SlotGrantee {
  public:
-  // `slots` may be null (no --slots). Takes ownership of `listen_fd`.
-  Worker(const Options& options, std::string_view backend_id, SlotPool* slots, int listen_fd,
-         int index);
+  // `slots` may be null (no --slots); `counters` are the process's (--metrics). Takes ownership
+  // of `listen_fd`.
+  Worker(const Options& options, std::string_view backend_id, SlotPool* slots,
+         LiveCounters* counters, int listen_fd, int index);
   ~Worker() override;
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -68,6 +70,8 @@ class Worker final : public SlotGrantee {
   void startLinger(Connection& conn);
   void closeConnection(Connection& conn);
   void releaseSlot(Connection& conn);
+  // The request leaves echo_inflight; `answered`: a response was written (requests_total).
+  void endInFlight(Connection& conn, bool answered);
   void processInbox();
   void addTimer(const Timer& timer);
   void runTimers();
@@ -79,6 +83,7 @@ class Worker final : public SlotGrantee {
   const Options& options_;
   std::string backend_id_;
   SlotPool* slots_;
+  LiveCounters* counters_;
   int listen_fd_;
   int epoll_fd_ = -1;
   int event_fd_ = -1;
@@ -95,6 +100,7 @@ class Worker final : public SlotGrantee {
   std::vector<Timer> timers_;  // min-heap on deadline
   std::string fixed_response_;
   std::string sized_body_;  // ?size=N: N bytes of 'x', grown on demand
+  std::string metrics_page_;
 
   std::atomic<bool> stopping_{false};
   std::mutex inbox_mutex_;
