@@ -21,7 +21,7 @@ void appendMetricsPage(std::string& out, const LiveCounters& counters) {
       "echo_inflight ");
   appendNumber(out, counters.inflight.load(std::memory_order_relaxed));
   out.append(
-      "\n# HELP echo_requests_total Requests answered (the metrics path's own excluded).\n"
+      "\n# HELP echo_requests_total Requests answered (health checks and scrapes excluded).\n"
       "# TYPE echo_requests_total counter\n"
       "echo_requests_total ");
   appendNumber(out, counters.requests_total.load(std::memory_order_relaxed));

@@ -1,7 +1,8 @@
 #pragma once
 // LiveCounters: the echo's own numbers for --metrics, process-wide across worker threads
 // (relaxed atomics: each is an independent count, read now and then by a scrape). Requests to
-// the metrics path itself are not counted, so that being scraped does not change the figures.
+// /healthz and to the metrics path are not counted, so that being probed or scraped does not
+// change the figures.
 
 #include <atomic>
 #include <cstdint>

@@ -180,7 +180,7 @@ Durations take ns, us, ms or s; a bare number is milliseconds.
 Paths (matched on the path's end, so /api/echo works behind a prefix route):
   /echo               body = the request head as received, then the decoded body
   /healthz            200 "ok\n"; exempt from --latency, --cpu, --slots and injection
-  --metrics PATH      the counters (exempt the same way, not counted themselves)
+  --metrics PATH      the counters (exempt the same way; neither is counted)
   /status/NNN         answers status NNN (200..599)
   anything else       200 with --body
 

@@ -54,14 +54,12 @@ Plan makePlan(const RequestHead& head, const Options& options, double fail_draw,
   std::string_view query;
   std::string_view path = pathOf(head.target, query);
   const bool metrics = !options.metrics_path.empty() && endsWithSegment(path, options.metrics_path);
-  if (metrics) {
-    plan.body = Plan::Body::kMetrics;
-    plan.counted = false;  // being scraped does not change what is reported
-  }
+  if (metrics) plan.body = Plan::Body::kMetrics;
   if (endsWithSegment(path, "/echo") && !metrics) {
     plan.body = Plan::Body::kEcho;
   } else if (endsWithSegment(path, "/healthz") || metrics) {
     exempt = true;
+    plan.counted = false;  // probes and scrapes do not change what --metrics reports
     plan.latency_ns = 0;
     plan.cpu_ns = 0;
     plan.uses_slot = false;

@@ -34,7 +34,7 @@ struct Plan {
   int64_t cpu_ns = 0;
   size_t size = 0;         // kSized
   bool uses_slot = false;  // counts against --slots
-  bool counted = true;     // in echo_inflight / echo_requests_total (not the metrics page)
+  bool counted = true;     // in echo_inflight / echo_requests_total (not /healthz, --metrics)
 };
 
 // `fail_draw` and `close_draw` are uniform in [0, 1): the request fails when fail_draw <
