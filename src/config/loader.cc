@@ -32,8 +32,8 @@ constexpr std::string_view kRootKeys[] = {"listen", "workers",    "log_level", "
                                           "limits", "upstreams",  "routes",    "lua",
                                           "admin",  "access_log", "metrics"};
 constexpr std::string_view kMetricsKeys[] = {"enabled"};
-constexpr std::string_view kLuaKeys[] = {
-    "memory_limit", "time_limit", "module_path", "shared_dicts", "watch", "control"};
+constexpr std::string_view kLuaKeys[] = {"memory_limit", "time_limit", "module_path",
+                                         "shared_dicts", "watch",      "control"};
 constexpr std::string_view kAdminKeys[] = {"listen"};
 constexpr std::string_view kAccessLogKeys[] = {"path", "buffer"};
 constexpr std::string_view kScriptKeys[] = {"file", "inline"};

@@ -92,7 +92,7 @@ struct RouteConfig {
 // Settings of every Lua VM (one per worker, one for the control plane).
 struct LuaConfig {
   uint64_t memory_limit_bytes = uint64_t{64} << 20;
-  std::chrono::milliseconds time_limit{10};  // CPU time per hook call (lua/vm.h)
+  std::chrono::milliseconds time_limit{10};      // CPU time per hook call (lua/vm.h)
   std::string module_path;                       // where require() looks; empty: no require
   std::map<std::string, uint64_t> shared_dicts;  // tg.shared.<name>: capacity in bytes
   bool watch = false;                            // reload scripts when their files change
