@@ -73,6 +73,13 @@ int Server::run() {
       return 1;
     }
     access_log_ = std::move(log.value());
+    auto counts = AccessLogMetrics::declare(telemetry_->registry());
+    if (!counts) {
+      log::error("access_log: {}", counts.error().message());
+      return 1;
+    }
+    access_log_metrics_ = counts.value();
+    telemetry_->reserveShards();
   }
 
   for (unsigned i = 0; i < n; ++i) {
@@ -447,6 +454,7 @@ void Server::scheduleTick() {
 }
 
 void Server::tick() {
+  if (access_log_) access_log_metrics_.update(*access_log_, telemetry_->controlShard());
   telemetry_->tick(localProcesses());
   if (config_->lua.watch) watchScripts();
 }

@@ -21,6 +21,7 @@
 #include "proxy/worker.h"
 #include "scale/event_log.h"
 #include "scale/provider.h"
+#include "server/access_log_metrics.h"
 #include "server/backend_scraper.h"
 #include "server/scaled_pool.h"
 #include "server/snapshot_builder.h"
@@ -87,7 +88,8 @@ class Server final : public scale::PoolMembership {
   std::unique_ptr<BackendScraper> scraper_;
   asio::steady_timer control_vm_timer_{control_};
   std::unique_ptr<metrics::AccessLog> access_log_;  // destroyed after the workers stop
-  std::map<std::string, int64_t> watched_mtimes_;   // script file -> mtime (ns)
+  AccessLogMetrics access_log_metrics_;
+  std::map<std::string, int64_t> watched_mtimes_;  // script file -> mtime (ns)
   int64_t drain_deadline_ms_ = 0;
   bool draining_ = false;
 };

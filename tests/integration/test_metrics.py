@@ -143,6 +143,24 @@ class MetricsTest(h.GatewayTestCase):
         self.assertEqual(sample(text, "tidegate_upstream_backend_load", upstream="main",
                                 backend=rec.address), 0.73)
 
+    def test_access_log_write_errors_are_counted(self):
+        # /dev/full takes the open and fails every write with ENOSPC: each batch is lost,
+        # requests are served all the same, and /metrics says how many writes failed.
+        a = self.echo("A")
+        admin = h.free_port()
+        gw = self.gateway(lambda port: config(port, admin, [a.address]).replace(
+            "workers: 2", 'workers: 2\naccess_log: { path: "/dev/full" }'))
+        _, text = scrape(admin)
+        self.assertEqual(sample(text, "tidegate_access_log_write_errors_total"), 0)
+        self.assertEqual(sample(text, "tidegate_access_log_dropped_total"), 0)
+        for i in range(5):
+            status, _, _ = h.http_request(gw.port, "GET", f"/api/{i}")
+            self.assertEqual(status, 200)
+        self.assertTrue(h.wait_until(
+            lambda: (sample(scrape(admin)[1], "tidegate_access_log_write_errors_total") or 0) >= 1,
+            timeout=10))
+        self.assertEqual(sample(scrape(admin)[1], "tidegate_access_log_dropped_total"), 0)
+
     def test_access_log_json_lines(self):
         a = self.echo("A")
         admin = h.free_port()
