@@ -156,6 +156,26 @@ def summarize(rounds):
     }
 
 
+def paired_ratios(a_rounds, b_rounds):
+    """a's req/s over b's, round by round. The two ran back to back within each round, so a
+    ratio taken within a round is less exposed to the machine's drift than a ratio of the two
+    medians; the median and range of these say how far a closed-loop comparison can be
+    trusted on a noisy machine."""
+    ratios = [a["rps"] / b["rps"] for a, b in zip(a_rounds, b_rounds) if b["rps"]]
+    if not ratios:
+        return None
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
+def fmt_paired(paired, as_cost=False):
+    """ "round by round: median 1.35× (1.32–1.84×)", or as a cost in %."""
+    med, lo, hi = paired
+    if as_cost:
+        return (f"round by round: median {(1 - med) * 100:.1f}% "
+                f"({(1 - hi) * 100:.1f}% to {(1 - lo) * 100:.1f}%)")
+    return f"round by round: median {med:.2f}× ({lo:.2f}–{hi:.2f}×)"
+
+
 # ---------------------------------------------------------------------------------------------
 # formatting
 
@@ -213,7 +233,9 @@ def closed_tables(raw, meta):
             f"- Metrics on vs off (tidegate vs tidegate with `metrics: {{ enabled: false }}`): "
             f"{abs(cost) * 100:.1f}% {'fewer' if cost >= 0 else 'more'} req/s with metrics on, "
             f"p99 {fmt_ms(tg['p99'])} ms vs {fmt_ms(off['p99'])} ms — target (≤ 3% apart) "
-            f"**{'met' if abs(cost) <= 0.03 else 'not met'}**.")
+            f"**{'met' if abs(cost) <= 0.03 else 'not met'}**; "
+            f"{fmt_paired(paired_ratios(runs['tidegate'], runs['tidegate-nometrics']), True)} "
+            f"fewer with metrics on.")
 
     rounds = max(len(r) for r in runs.values())
     per_round = ["| target | " + " | ".join(f"round {i + 1}" for i in range(rounds)) + " |",

@@ -66,14 +66,17 @@ def tables(raw):
         verdict.append(
             f"- tidegate + Lua vs nginx + Lua: {ratio:.2f}× the req/s, p99 "
             f"{core.fmt_ms(tg['p99'])} ms vs {core.fmt_ms(ng['p99'])} ms — target (≥ 1.40× and "
-            f"p99 ≤ nginx's) **{'met' if met else 'not met'}**.")
+            f"p99 ≤ nginx's) **{'met' if met else 'not met'}**; "
+            f"{core.fmt_paired(core.paired_ratios(runs['tidegate-lua'], runs['nginx-lua']))}.")
     if tg and off:
         cost = 1 - tg["rps"] / off["rps"]
         verdict.append(
             f"- Lua hooks on vs off (tidegate + script vs tidegate with its built-in "
             f"least_request): {cost * 100:.1f}% fewer req/s, p99 {core.fmt_ms(tg['p99'])} ms vs "
             f"{core.fmt_ms(off['p99'])} ms — target (≤ 10% cost) "
-            f"**{'met' if cost <= 0.10 else 'not met'}**.")
+            f"**{'met' if cost <= 0.10 else 'not met'}**; "
+            f"{core.fmt_paired(core.paired_ratios(runs['tidegate-lua'], runs['tidegate']), True)}"
+            f" fewer.")
     busy = [r["foreign"][1] for t, rs in runs.items() if t != "direct" for r in rs
             if r.get("foreign") and r["foreign"][1] is not None]
     if busy and max(busy) >= 20:
