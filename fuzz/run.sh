@@ -10,7 +10,7 @@ set -euo pipefail
 seconds="${1:-60}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="$root/build/fuzz"
-targets=(http_request_fuzz http_response_fuzz)
+targets=(http_request_fuzz http_response_fuzz exposition_fuzz)
 
 cd "$root"
 cmake --preset fuzz >/dev/null
@@ -23,7 +23,7 @@ for target in "${targets[@]}"; do
   mkdir -p "$work"
   echo "fuzz: $target for ${seconds}s"
   if ! "$build/fuzz/$target" "$work" "$root/fuzz/corpus/$name" \
-      -dict="$root/fuzz/http.dict" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+      $( [[ $name == http_* ]] && echo "-dict=$root/fuzz/http.dict" ) -max_total_time="$seconds" -max_len=4096 -timeout=10 \
       -rss_limit_mb=2048 -artifact_prefix="$root/fuzz/corpus-work/crash-$name-" \
       -print_final_stats=1 2>"$work.log"; then
     echo "fuzz: $target FAILED, see $work.log" >&2
