@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: install what is missing, build with warnings as errors, run the unit and
-# integration tests (ctest) after checking every example config and fuzzing the HTTP parser
-# for a bounded time.
+# integration tests (ctest) after checking every example config and fuzzing the HTTP parser and
+# the metrics text parser for a bounded time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
