@@ -130,10 +130,10 @@ def closed_foreign(meta):
     return f"{f[0]}% of the server CPU and {f[1]}%"
 
 
-def closed_loop(raw):
+def closed_loop(raw, targets=None):
     """{target: [per-round dicts in round order]}"""
     runs = {}
-    for target in TARGETS:
+    for target in targets or TARGETS:
         files = sorted((raw / "closed").glob(f"{target}.r*.wrk"),
                        key=lambda p: int(re.search(r"\.r(\d+)\.wrk$", p.name).group(1)))
         if files:
@@ -235,7 +235,7 @@ def closed_tables(raw, meta):
             f"p99 {fmt_ms(tg['p99'])} ms vs {fmt_ms(off['p99'])} ms — target (≤ 3% apart) "
             f"**{'met' if abs(cost) <= 0.03 else 'not met'}**; "
             f"{fmt_paired(paired_ratios(runs['tidegate'], runs['tidegate-nometrics']), True)} "
-            f"fewer with metrics on.")
+            f"fewer with metrics on (negative: more).")
 
     rounds = max(len(r) for r in runs.values())
     per_round = ["| target | " + " | ".join(f"round {i + 1}" for i in range(rounds)) + " |",
@@ -259,9 +259,9 @@ def closed_tables(raw, meta):
     return text, s
 
 
-def open_table(raw, meta):
+def open_table(raw, meta, targets=None):
     rows = []
-    for t in TARGETS:
+    for t in targets or TARGETS:
         path = raw / "open" / f"{t}.httperf"
         if path.exists():
             rows.append((t, parse_httperf(path.read_text()),
@@ -293,6 +293,23 @@ def open_table(raw, meta):
             f"| {int(x['non2xx'])} | {int(x['errors'] or 0)} | {fmt_cpu(foreign)} "
             f"| {proxy_us(t, x, foreign, direct, direct_cpu)} |")
     return "\n".join(lines)
+
+
+def proxy_cpu_us(raw, targets):
+    """{target: the proxy's own CPU µs per request in the open loop} (see open_table)."""
+    rows = {}
+    for t in targets:
+        path = raw / "open" / f"{t}.httperf"
+        if path.exists():
+            rows[t] = (parse_httperf(path.read_text()), read_foreign(path.with_suffix(".foreign")))
+    d = rows.get("direct")
+    if not d or not d[0] or not d[1] or d[1][2] is None:
+        return {}
+    out = {}
+    for t, (x, foreign) in rows.items():
+        if t != "direct" and x and foreign and foreign[2] is not None and x["request_rate"]:
+            out[t] = (foreign[2] - d[1][2]) / 100 / x["request_rate"] * 1e6
+    return out
 
 
 def proxy_us(target, x, foreign, direct, direct_cpu):
@@ -485,7 +502,7 @@ def update_doc(path, throughput, memory):
 
 def main(argv):
     if len(argv) >= 3 and argv[0] == "median-rps":
-        runs = closed_loop(Path(argv[1]))
+        runs = closed_loop(Path(argv[1]), [argv[2]])
         print(f"{summarize(runs[argv[2]])['rps']:.0f}")
         return 0
     if len(argv) >= 2 and argv[0] == "summary":

@@ -30,8 +30,8 @@ usage: bench/run.sh [options]
                       with --lua: direct,tidegate-lua,nginx-lua,tidegate)
   --lua               the Lua scenario: per-IP limit + least-in-flight balancer as Lua in
                       nginx (access_by_lua, balancer_by_lua, ngx.shared) and in tidegate
-                      (bench/lua/tidegate_least_loaded_limit.lua); implies --skip-open and
-                      --skip-memory; writes the "Lua scripts" section of docs/benchmarks.md
+                      (bench/lua/tidegate_least_loaded_limit.lua), open loop at a fraction
+                      of nginx + Lua's req/s; implies --skip-memory; writes the "Lua scripts" section of docs/benchmarks.md
   --lua-limit N       the per-client-IP limit in requests per second (default 1000000000, so
                       nothing is rejected; a small one shows the limit working: 429s)
   --skip-open         no open-loop run
@@ -88,7 +88,7 @@ done
 
 if [[ $LUA == 1 ]]; then
   [[ $TARGETS_GIVEN == 1 ]] || TARGETS=direct,tidegate-lua,nginx-lua,tidegate
-  SKIP_OPEN=1 SKIP_MEMORY=1
+  SKIP_MEMORY=1
 fi
 for n in "$ROUNDS" "$DURATION" "$CONNECTIONS" "$THREADS" "$WARMUP" "$OPEN_DURATION" \
          "$OPEN_CALLS" "$IDLE_CONNS" "$LUA_LIMIT"; do
@@ -406,6 +406,9 @@ if [[ $SKIP_OPEN == 0 ]]; then
   elif has_target nginx; then
     base=$(python3 "$ROOT/bench/report.py" median-rps "$RAW" nginx)
     base_name=nginx
+  elif has_target nginx-lua; then
+    base=$(python3 "$ROOT/bench/report.py" median-rps "$RAW" nginx-lua)
+    base_name=nginx-lua
   else
     base=$(python3 "$ROOT/bench/report.py" median-rps "$RAW" "${TARGET_LIST[0]}")
     base_name=${TARGET_LIST[0]}

@@ -72,11 +72,11 @@ def tables(raw):
         cost = 1 - tg["rps"] / off["rps"]
         verdict.append(
             f"- Lua hooks on vs off (tidegate + script vs tidegate with its built-in "
-            f"least_request): {cost * 100:.1f}% fewer req/s, p99 {core.fmt_ms(tg['p99'])} ms vs "
+            f"least_request): {abs(cost) * 100:.1f}% {'fewer' if cost >= 0 else 'more'} req/s, p99 {core.fmt_ms(tg['p99'])} ms vs "
             f"{core.fmt_ms(off['p99'])} ms — target (≤ 10% cost) "
             f"**{'met' if cost <= 0.10 else 'not met'}**; "
             f"{core.fmt_paired(core.paired_ratios(runs['tidegate-lua'], runs['tidegate']), True)}"
-            f" fewer.")
+            f" fewer (negative: more).")
     busy = [r["foreign"][1] for t, rs in runs.items() if t != "direct" for r in rs
             if r.get("foreign") and r["foreign"][1] is not None]
     if busy and max(busy) >= 20:
@@ -144,12 +144,35 @@ def method(meta):
     ]) + "\n"
 
 
+def open_loop(raw, meta):
+    """The open-loop table and what it says about the two targets: the proxy's own CPU per
+    request at one fixed rate is steadier than closed-loop req/s on a machine whose speed
+    drifts (every server is CPU-bound in the closed loop, so req/s is 1 / CPU per request)."""
+    table = core.open_table(raw, meta, TARGETS)
+    if not table:
+        return ""
+    us = core.proxy_cpu_us(raw, TARGETS)
+    lines = []
+    tg, ng, off = us.get("tidegate-lua"), us.get("nginx-lua"), us.get("tidegate")
+    if tg and ng:
+        lines.append(f"- Proxy CPU per request: tidegate + Lua {tg:.1f} µs, nginx + Lua "
+                     f"{ng:.1f} µs: nginx + Lua needs {ng / tg:.2f}× the CPU per request.")
+    if tg and off:
+        cost = 1 - off / tg
+        lines.append(f"- Lua hooks on vs off: {tg:.1f} µs vs {off:.1f} µs per request, so at full "
+                     f"load the hooks cost {cost * 100:.1f}% of the req/s.")
+    return table + ("\n\n" + "\n".join(lines) if lines else "")
+
+
 def render(raw):
     meta = core.read_meta(raw)
     closed, _ = tables(raw)
     out = [HEADING, "", core.environment(meta), ""]
     if closed:
         out += ["### Closed loop (wrk)", "", closed, ""]
+    opened = open_loop(raw, meta)
+    if opened:
+        out += [f"### Open loop (httperf, {meta.get('open_rate', '?')} req/s)", "", opened, ""]
     out += ["### Method", "", method(meta)]
     return "\n".join(out)
 
