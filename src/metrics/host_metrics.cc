@@ -4,35 +4,29 @@
 #include <utility>
 
 namespace tidegate::metrics {
-namespace {
 
-// Set by one writer (the control thread) and absent until the first sample: kLatest.
-FamilySpec gauge(std::string name, std::string help, std::vector<std::string> labels = {}) {
-  FamilySpec s;
-  s.name = std::move(name);
-  s.help = std::move(help);
-  s.type = MetricType::kGauge;
-  s.label_names = std::move(labels);
-  s.gauge_merge = GaugeMerge::kLatest;
-  return s;
-}
-
-}  // namespace
+// Every family here is set by one writer (the control thread) and absent until the first
+// sample: latest gauges.
 
 Result<HostMetrics> HostMetrics::declare(SeriesRegistry& registry) {
   HostMetrics m(registry);
   std::pair<GaugeId*, FamilySpec> host[] = {
       {&m.cpu_utilization_,
-       gauge("tidegate_host_cpu_utilization_ratio",
-             "Share of all CPUs' time spent busy since the previous sample (0 to 1).")},
-      {&m.memory_total_, gauge("tidegate_host_memory_total_bytes", "Physical memory.")},
+       FamilySpec::latestGauge(
+           "tidegate_host_cpu_utilization_ratio",
+           "Share of all CPUs' time spent busy since the previous sample (0 to 1).")},
+      {&m.memory_total_,
+       FamilySpec::latestGauge("tidegate_host_memory_total_bytes", "Physical memory.")},
       {&m.memory_available_,
-       gauge("tidegate_host_memory_available_bytes",
-             "Memory available to new processes without swapping (MemAvailable).")},
-      {&m.network_receive_, gauge("tidegate_host_network_receive_bytes_per_second",
-                                  "Bytes received per second by all interfaces but loopback.")},
-      {&m.network_transmit_, gauge("tidegate_host_network_transmit_bytes_per_second",
-                                   "Bytes sent per second by all interfaces but loopback.")},
+       FamilySpec::latestGauge(
+           "tidegate_host_memory_available_bytes",
+           "Memory available to new processes without swapping (MemAvailable).")},
+      {&m.network_receive_,
+       FamilySpec::latestGauge("tidegate_host_network_receive_bytes_per_second",
+                               "Bytes received per second by all interfaces but loopback.")},
+      {&m.network_transmit_,
+       FamilySpec::latestGauge("tidegate_host_network_transmit_bytes_per_second",
+                               "Bytes sent per second by all interfaces but loopback.")},
   };
   for (auto& [id, spec] : host) {
     auto family = registry.declare(std::move(spec));
@@ -41,14 +35,14 @@ Result<HostMetrics> HostMetrics::declare(SeriesRegistry& registry) {
     if (!series) return series.error();
     *id = GaugeId{series->index};
   }
-  auto cpu = registry.declare(gauge("tidegate_backend_process_cpu_cores",
-                                    "CPU seconds per second used by a local backend process.",
-                                    {"upstream", "backend"}));
+  auto cpu = registry.declare(FamilySpec::latestGauge(
+      "tidegate_backend_process_cpu_cores",
+      "CPU seconds per second used by a local backend process.", {"upstream", "backend"}));
   if (!cpu) return cpu.error();
   m.process_cpu_ = *cpu;
-  auto rss = registry.declare(gauge("tidegate_backend_process_resident_memory_bytes",
-                                    "Resident memory of a local backend process.",
-                                    {"upstream", "backend"}));
+  auto rss = registry.declare(FamilySpec::latestGauge(
+      "tidegate_backend_process_resident_memory_bytes",
+      "Resident memory of a local backend process.", {"upstream", "backend"}));
   if (!rss) return rss.error();
   m.process_rss_ = *rss;
   return m;

@@ -6,33 +6,10 @@
 namespace tidegate::metrics {
 namespace {
 
-FamilySpec spec(MetricType type, std::string name, std::string help,
-                std::vector<std::string> labels) {
-  FamilySpec s;
-  s.name = std::move(name);
-  s.help = std::move(help);
-  s.type = type;
-  s.label_names = std::move(labels);
-  return s;
-}
-FamilySpec counter(std::string name, std::string help, std::vector<std::string> labels) {
-  return spec(MetricType::kCounter, std::move(name), std::move(help), std::move(labels));
-}
-FamilySpec gauge(std::string name, std::string help, std::vector<std::string> labels) {
-  return spec(MetricType::kGauge, std::move(name), std::move(help), std::move(labels));
-}
-// A value a source reports now and then: the latest write wins across workers.
-FamilySpec latestGauge(std::string name, std::string help, std::vector<std::string> labels) {
-  FamilySpec s = gauge(std::move(name), std::move(help), std::move(labels));
-  s.gauge_merge = GaugeMerge::kLatest;
-  return s;
-}
 // Recorded in microseconds, exposed in seconds.
 FamilySpec latency(std::string name, std::string help, std::vector<std::string> labels) {
-  FamilySpec s = spec(MetricType::kHistogram, std::move(name), std::move(help), std::move(labels));
-  s.scale = 1e-6;
-  s.buckets = latencyBucketsSeconds();
-  return s;
+  return FamilySpec::histogram(std::move(name), std::move(help), std::move(labels), 1e-6,
+                               latencyBucketsSeconds());
 }
 
 template <typename Id>
@@ -56,59 +33,67 @@ Result<RequestMetrics> RequestMetrics::declare(SeriesRegistry& registry) {
     FamilySpec spec;
   };
   Declaration declarations[] = {
-      {&m.http_requests_,
-       counter("tidegate_http_requests_total", "Requests answered, by route and status class.",
-               with(route_labels, "code_class"))},
+      {&m.http_requests_, FamilySpec::counter("tidegate_http_requests_total",
+                                              "Requests answered, by route and status class.",
+                                              with(route_labels, "code_class"))},
       {&m.http_duration_,
        latency("tidegate_http_request_duration_seconds",
                "Time from the request head read to the last response byte written.", route_labels)},
-      {&m.http_bytes_received_, counter("tidegate_http_bytes_received_total",
-                                        "Request bytes received from clients.", route_labels)},
-      {&m.http_bytes_sent_,
-       counter("tidegate_http_bytes_sent_total", "Response bytes sent to clients.", route_labels)},
-      {&m.http_in_flight_,
-       gauge("tidegate_http_requests_in_flight", "Requests being served.", route_labels)},
-      {&m.up_requests_,
-       counter("tidegate_upstream_requests_total", "Requests served by a backend, by status class.",
-               with(backend_labels, "code_class"))},
+      {&m.http_bytes_received_,
+       FamilySpec::counter("tidegate_http_bytes_received_total",
+                           "Request bytes received from clients.", route_labels)},
+      {&m.http_bytes_sent_, FamilySpec::counter("tidegate_http_bytes_sent_total",
+                                                "Response bytes sent to clients.", route_labels)},
+      {&m.http_in_flight_, FamilySpec::gauge("tidegate_http_requests_in_flight",
+                                             "Requests being served.", route_labels)},
+      {&m.up_requests_, FamilySpec::counter("tidegate_upstream_requests_total",
+                                            "Requests served by a backend, by status class.",
+                                            with(backend_labels, "code_class"))},
       {&m.up_duration_,
        latency("tidegate_upstream_request_duration_seconds",
                "From the request sent to a backend to its response relayed to the client.",
                backend_labels)},
       {&m.up_bytes_sent_,
-       counter("tidegate_upstream_bytes_sent_total",
-               "Request bytes (from clients) of the requests backends served.", backend_labels)},
+       FamilySpec::counter("tidegate_upstream_bytes_sent_total",
+                           "Request bytes (from clients) of the requests backends served.",
+                           backend_labels)},
       {&m.up_bytes_received_,
-       counter("tidegate_upstream_bytes_received_total",
-               "Response bytes (to clients) of the requests backends served.", backend_labels)},
-      {&m.up_connect_failures_, counter("tidegate_upstream_connect_failures_total",
-                                        "Failed connection attempts to backends.", backend_labels)},
+       FamilySpec::counter("tidegate_upstream_bytes_received_total",
+                           "Response bytes (to clients) of the requests backends served.",
+                           backend_labels)},
+      {&m.up_connect_failures_,
+       FamilySpec::counter("tidegate_upstream_connect_failures_total",
+                           "Failed connection attempts to backends.", backend_labels)},
       {&m.up_timeouts_,
-       counter("tidegate_upstream_timeouts_total",
-               "Connect or response timeouts waiting on backends.", backend_labels)},
-      {&m.up_in_flight_, gauge("tidegate_upstream_requests_in_flight",
-                               "Requests sent to a backend and not yet answered.", backend_labels)},
-      {&m.up_replicas_, gauge("tidegate_upstream_replicas", "Backends in the pool.", {"upstream"})},
+       FamilySpec::counter("tidegate_upstream_timeouts_total",
+                           "Connect or response timeouts waiting on backends.", backend_labels)},
+      {&m.up_in_flight_,
+       FamilySpec::gauge("tidegate_upstream_requests_in_flight",
+                         "Requests sent to a backend and not yet answered.", backend_labels)},
+      {&m.up_replicas_,
+       FamilySpec::gauge("tidegate_upstream_replicas", "Backends in the pool.", {"upstream"})},
       {&m.up_backend_load_,
-       latestGauge("tidegate_upstream_backend_load",
-                   "The load a backend last reported in its load header.", backend_labels)},
+       FamilySpec::latestGauge("tidegate_upstream_backend_load",
+                               "The load a backend last reported in its load header.",
+                               backend_labels)},
       {&m.lua_errors_,
-       counter("tidegate_lua_errors_total",
-               "Route script hook failures (errors, time limit, memory).", route_labels)},
+       FamilySpec::counter("tidegate_lua_errors_total",
+                           "Route script hook failures (errors, time limit, memory).",
+                           route_labels)},
   };
   for (Declaration& d : declarations) {
     auto id = registry.declare(std::move(d.spec));
     if (!id) return id.error();
     *d.id = *id;
   }
-  auto active =
-      registry.declare(gauge("tidegate_http_connections_active", "Open client connections.", {}));
+  auto active = registry.declare(
+      FamilySpec::gauge("tidegate_http_connections_active", "Open client connections.", {}));
   if (!active) return active.error();
   auto active_series = as<GaugeId>(registry.series(*active, {}));
   if (!active_series) return active_series.error();
   m.connections_active_ = *active_series;
   auto total = registry.declare(
-      counter("tidegate_http_connections_total", "Client connections accepted.", {}));
+      FamilySpec::counter("tidegate_http_connections_total", "Client connections accepted.", {}));
   if (!total) return total.error();
   auto total_series = as<CounterId>(registry.series(*total, {}));
   if (!total_series) return total_series.error();

@@ -4,36 +4,24 @@
 #include <utility>
 
 namespace tidegate::metrics {
-namespace {
-
-FamilySpec spec(MetricType type, std::string name, std::string help,
-                std::vector<std::string> labels) {
-  FamilySpec s;
-  s.name = std::move(name);
-  s.help = std::move(help);
-  s.type = type;
-  s.label_names = std::move(labels);
-  // Gauges: one writer (the control thread), absent until the first value.
-  s.gauge_merge = GaugeMerge::kLatest;
-  return s;
-}
-
-}  // namespace
 
 Result<ScrapeMetrics> ScrapeMetrics::declare(SeriesRegistry& registry) {
   ScrapeMetrics m(registry);
   std::pair<FamilyId*, FamilySpec> families[] = {
-      {&m.value_, spec(MetricType::kGauge, "tidegate_upstream_backend_metric",
-                       "A value read from a backend's own metrics endpoint (upstream scrape:).",
-                       {"upstream", "backend", "name"})},
+      {&m.value_, FamilySpec::latestGauge(
+                      "tidegate_upstream_backend_metric",
+                      "A value read from a backend's own metrics endpoint (upstream scrape:).",
+                      {"upstream", "backend", "name"})},
       {&m.scrapes_,
-       spec(MetricType::kCounter, "tidegate_upstream_scrapes_total",
-            "Scrapes of backends' own metrics endpoints, by result (ok, error, timeout).",
-            {"upstream", "backend", "result"})},
+       FamilySpec::counter(
+           "tidegate_upstream_scrapes_total",
+           "Scrapes of backends' own metrics endpoints, by result (ok, error, timeout).",
+           {"upstream", "backend", "result"})},
       {&m.malformed_,
-       spec(MetricType::kCounter, "tidegate_upstream_scrape_malformed_lines_total",
-            "Lines of backends' metrics endpoints skipped as not valid text format 0.0.4.",
-            {"upstream", "backend"})},
+       FamilySpec::counter(
+           "tidegate_upstream_scrape_malformed_lines_total",
+           "Lines of backends' metrics endpoints skipped as not valid text format 0.0.4.",
+           {"upstream", "backend"})},
   };
   for (auto& [id, s] : families) {
     auto family = registry.declare(std::move(s));

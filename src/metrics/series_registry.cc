@@ -83,6 +83,34 @@ const char* typeName(MetricType type) {
 
 }  // namespace
 
+FamilySpec FamilySpec::counter(std::string name, std::string help,
+                               std::vector<std::string> labels) {
+  FamilySpec s;
+  s.name = std::move(name);
+  s.help = std::move(help);
+  s.type = MetricType::kCounter;
+  s.label_names = std::move(labels);
+  return s;
+}
+
+FamilySpec FamilySpec::gauge(std::string name, std::string help, std::vector<std::string> labels,
+                             GaugeMerge merge) {
+  FamilySpec s = counter(std::move(name), std::move(help), std::move(labels));
+  s.type = MetricType::kGauge;
+  s.gauge_merge = merge;
+  return s;
+}
+
+FamilySpec FamilySpec::histogram(std::string name, std::string help,
+                                 std::vector<std::string> labels, double scale,
+                                 std::vector<double> buckets) {
+  FamilySpec s = counter(std::move(name), std::move(help), std::move(labels));
+  s.type = MetricType::kHistogram;
+  s.scale = scale;
+  s.buckets = std::move(buckets);
+  return s;
+}
+
 Result<FamilyId> SeriesRegistry::declare(FamilySpec spec) {
   const std::string& name = spec.name;
   if (!isMetricName(name)) {

@@ -38,6 +38,19 @@ struct FamilySpec {
   std::vector<double> buckets;
 
   bool operator==(const FamilySpec&) const = default;
+
+  // The usual shapes, so that a declaration reads as one line.
+  static FamilySpec counter(std::string name, std::string help,
+                            std::vector<std::string> labels = {});
+  static FamilySpec gauge(std::string name, std::string help, std::vector<std::string> labels = {},
+                          GaugeMerge merge = GaugeMerge::kSum);
+  // A value a source reports now and then: the latest write wins across shards.
+  static FamilySpec latestGauge(std::string name, std::string help,
+                                std::vector<std::string> labels = {}) {
+    return gauge(std::move(name), std::move(help), std::move(labels), GaugeMerge::kLatest);
+  }
+  static FamilySpec histogram(std::string name, std::string help, std::vector<std::string> labels,
+                              double scale, std::vector<double> buckets);
 };
 
 // Prometheus `le` bounds for durations in seconds and for sizes in bytes.

@@ -8,11 +8,7 @@ namespace {
 
 Result<metrics::CounterId> declareCounter(metrics::SeriesRegistry& registry, std::string name,
                                           std::string help) {
-  metrics::FamilySpec spec;
-  spec.name = std::move(name);
-  spec.help = std::move(help);
-  spec.type = metrics::MetricType::kCounter;
-  auto family = registry.declare(std::move(spec));
+  auto family = registry.declare(metrics::FamilySpec::counter(std::move(name), std::move(help)));
   if (!family) return family.error();
   auto series = registry.series(*family, {});
   if (!series) return series.error();
