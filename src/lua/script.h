@@ -64,9 +64,9 @@ const char* hookName(Hook hook);
 // Failures of one route's script in one VM: relaxed atomics, written by the VM's thread, read
 // by any (the proxy sums them across workers for metrics).
 struct ScriptCounters {
-  std::atomic<uint64_t> errors{0};           // every failed hook call, all causes
+  std::atomic<uint64_t> errors{0};               // every failed hook call, all causes
   std::atomic<uint64_t> time_limit_exceeded{0};  // of which: over the time limit
-  std::atomic<uint64_t> out_of_memory{0};    // of which: memory cap
+  std::atomic<uint64_t> out_of_memory{0};        // of which: memory cap
 };
 
 class Script {
