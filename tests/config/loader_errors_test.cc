@@ -9,20 +9,13 @@
 #include <vector>
 
 #include "config/loader.h"
+#include "errors_of.h"
 
 namespace tidegate::config {
 namespace {
 
 using ::testing::ElementsAre;
-
-std::vector<std::string> errorsOf(std::string_view yaml) {
-  LoadResult r = loadConfigString(yaml, "t.yaml");
-  EXPECT_FALSE(r.config.has_value()) << "a config with errors must not be returned";
-  std::vector<std::string> out;
-  for (const Diagnostic& d : r.errors)
-    out.push_back(d.toString());
-  return out;
-}
+using testing::errorsOf;
 
 TEST(LoaderErrorsTest, UnknownTopLevelKey) {
   EXPECT_THAT(

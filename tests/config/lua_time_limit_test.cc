@@ -7,27 +7,21 @@
 #include <vector>
 
 #include "config/loader.h"
+#include "errors_of.h"
 
 namespace tidegate::config {
 namespace {
 
 using ::testing::ElementsAre;
+using testing::errorsOf;
 using ::testing::HasSubstr;
 
-LoadResult load(std::string_view lua_line) {
-  std::string yaml = "listen: \"127.0.0.1:8080\"\nlua:\n  ";
-  yaml += lua_line;
-  yaml += "\n";
-  return loadConfigString(yaml, "t.yaml");
+std::string withLua(std::string_view lua_line) {
+  return "listen: \"127.0.0.1:8080\"\nlua:\n  " + std::string(lua_line) + "\n";
 }
 
-std::vector<std::string> errorsOf(std::string_view lua_line) {
-  LoadResult r = load(lua_line);
-  EXPECT_FALSE(r.config.has_value());
-  std::vector<std::string> out;
-  for (const Diagnostic& d : r.errors)
-    out.push_back(d.toString());
-  return out;
+LoadResult load(std::string_view lua_line) {
+  return loadConfigString(withLua(lua_line), "t.yaml");
 }
 
 TEST(LuaTimeLimitTest, DefaultsToTenMilliseconds) {
@@ -46,14 +40,16 @@ TEST(LuaTimeLimitTest, TakesADuration) {
 }
 
 TEST(LuaTimeLimitTest, RefusesZeroTooLongAndNonsense) {
-  EXPECT_THAT(errorsOf("time_limit: 0ms"),
+  EXPECT_THAT(errorsOf(withLua("time_limit: 0ms")),
               ElementsAre("t.yaml:3:15: lua.time_limit: must be longer than 0"));
-  EXPECT_THAT(errorsOf("time_limit: 2m"), ElementsAre("t.yaml:3:15: lua.time_limit: at most 60s"));
-  EXPECT_THAT(errorsOf("time_limit: soon"), ElementsAre(HasSubstr("t.yaml:3:15: lua.time_limit")));
+  EXPECT_THAT(errorsOf(withLua("time_limit: 2m")),
+              ElementsAre("t.yaml:3:15: lua.time_limit: at most 60s"));
+  EXPECT_THAT(errorsOf(withLua("time_limit: soon")),
+              ElementsAre(HasSubstr("t.yaml:3:15: lua.time_limit")));
 }
 
 TEST(LuaTimeLimitTest, TheOldInstructionBudgetKeyIsUnknown) {
-  EXPECT_THAT(errorsOf("instruction_budget: 1000"),
+  EXPECT_THAT(errorsOf(withLua("instruction_budget: 1000")),
               ElementsAre(HasSubstr("t.yaml:3:3: lua: unknown key 'instruction_budget'")));
 }
 

@@ -9,11 +9,13 @@
 #include <vector>
 
 #include "config/loader.h"
+#include "errors_of.h"
 
 namespace tidegate::config {
 namespace {
 
 using ::testing::ElementsAre;
+using testing::errorsOf;
 using ::testing::HasSubstr;
 
 std::string withScale(std::string_view scale) {
@@ -22,15 +24,6 @@ upstreams:
   app:
     scale:
 )") + std::string(scale);
-}
-
-std::vector<std::string> errorsOf(const std::string& yaml) {
-  LoadResult r = loadConfigString(yaml, "t.yaml");
-  EXPECT_FALSE(r.config.has_value()) << "a config with errors must not be returned";
-  std::vector<std::string> out;
-  for (const Diagnostic& d : r.errors)
-    out.push_back(d.toString());
-  return out;
 }
 
 const char* kProcess = R"(      process:

@@ -8,11 +8,13 @@
 #include <vector>
 
 #include "config/loader.h"
+#include "errors_of.h"
 
 namespace tidegate::config {
 namespace {
 
 using ::testing::ElementsAre;
+using testing::errorsOf;
 
 // Line 1: listen; 2: upstreams; 3: api; 4: backends; 5: scrape; the block's lines from 6.
 std::string withScrape(std::string_view block) {
@@ -22,15 +24,6 @@ upstreams:
     backends: ["127.0.0.1:9001"]
     scrape:
 )") + std::string(block);
-}
-
-std::vector<std::string> errorsOf(const std::string& yaml) {
-  LoadResult r = loadConfigString(yaml, "t.yaml");
-  EXPECT_FALSE(r.config.has_value()) << "a config with errors must not be returned";
-  std::vector<std::string> out;
-  for (const Diagnostic& d : r.errors)
-    out.push_back(d.toString());
-  return out;
 }
 
 ScrapeConfig scrapeOf(const std::string& yaml) {
