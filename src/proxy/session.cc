@@ -196,7 +196,6 @@ awaitable<void> Session::run() {
     armClient(timeouts().request_header_ms);
     http::ParseResult pr;
     bool client_gone = false;
-    bool head_timed_out = false;  // part of a head came, then request_header ran out
     for (;;) {
       if (!in_.empty()) {
         pr = http::parseRequestHead(in_.view(), limits, ex.req);
@@ -214,8 +213,13 @@ awaitable<void> Session::run() {
       auto [ec, n] =
           co_await client_.async_read_some(asio::buffer(in_.writePtr(), in_.writable()), kNoThrow);
       if (ec || n == 0) {
-        head_timed_out = deadline_.expired() && !in_.empty();
-        client_gone = !head_timed_out;
+        if (deadline_.expired() && !in_.empty()) {  // part of a head came, then time ran out
+          pr.status = http::ParseStatus::kError;
+          pr.error_status = 408;
+          pr.error = "request head timed out";
+        } else {
+          client_gone = true;
+        }
         break;
       }
       in_.commit(n);
@@ -225,10 +229,7 @@ awaitable<void> Session::run() {
     rec_.start_ns = monotonicNowNs();
     rec_.record = snap_->shared->record_metrics;
     if (!client_gone) {
-      if (head_timed_out) {
-        rec_.bytes_in = in_.size();
-        (void)co_await respondLocal(&ex, 408, "request head timed out\n", true);
-      } else if (pr.status == http::ParseStatus::kError) {
+      if (pr.status == http::ParseStatus::kError) {
         std::string body = std::string(pr.error) + "\n";
         rec_.bytes_in = in_.size();
         next = co_await respondLocal(&ex, pr.error_status, body, true);
