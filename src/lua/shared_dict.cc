@@ -8,6 +8,7 @@ namespace tidegate::lua {
 
 struct SharedDict::Node {
   std::string key;
+  size_t hash = 0;  // of key: erasing needs no rehash
   Type type = Type::kNil;
   bool boolean = false;
   double number = 0;
@@ -20,10 +21,23 @@ struct SharedDict::Node {
   bool expired(int64_t now) const { return expires_ms != 0 && now >= expires_ms; }
 };
 
+// A key with its hash, computed once per operation: it picks the shard and is the map's hash.
+struct SharedDict::HashedKey {
+  std::string_view view;
+  size_t hash;
+  bool operator==(const HashedKey& o) const { return view == o.view; }
+};
+
+namespace {
+struct HashOf {
+  size_t operator()(const SharedDict::HashedKey& k) const { return k.hash; }
+};
+}  // namespace
+
 struct SharedDict::Shard {
   std::mutex mu;
-  std::unordered_map<std::string_view, Node*> map;  // keys view Node::key
-  Node head;                                        // sentinel: head.next is the most recent
+  std::unordered_map<HashedKey, Node*, HashOf> map;  // keys view Node::key
+  Node head;                                         // sentinel: head.next is the most recent
   size_t used = 0;
   size_t capacity = 0;
   uint64_t evictions = 0;
@@ -46,7 +60,7 @@ struct SharedDict::Shard {
     pushFront(n);
   }
   void erase(Node* n) {
-    map.erase(n->key);
+    map.erase(HashedKey{n->key, n->hash});
     unlink(n);
     used -= n->cost();
     delete n;
@@ -62,7 +76,7 @@ struct SharedDict::Shard {
     used = 0;
   }
   // Finds a live entry; drops an expired one.
-  Node* find(std::string_view key, int64_t now) {
+  Node* find(const HashedKey& key, int64_t now) {
     auto it = map.find(key);
     if (it == map.end()) return nullptr;
     Node* n = it->second;
@@ -104,13 +118,19 @@ SharedDict::SharedDict(std::string name, size_t capacity_bytes, size_t shards,
 
 SharedDict::~SharedDict() = default;
 
-SharedDict::Shard& SharedDict::shardFor(std::string_view key) {
-  if (shards_.size() == 1) return *shards_[0];
-  return *shards_[std::hash<std::string_view>{}(key) % shards_.size()];
+SharedDict::HashedKey SharedDict::hashed(std::string_view key) {
+  return HashedKey{key, std::hash<std::string_view>{}(key)};
 }
 
-SharedDict::Status SharedDict::get(std::string_view key, Value& out) {
+SharedDict::Shard& SharedDict::shardFor(const HashedKey& key) {
+  // The high half picks the shard, so that the keys of one shard still spread over the
+  // map's buckets (which use the hash modulo their count).
+  return *shards_[(key.hash >> 32) % shards_.size()];
+}
+
+SharedDict::Status SharedDict::get(std::string_view raw_key, Value& out) {
   const int64_t now = now_ms_();
+  const HashedKey key = hashed(raw_key);
   Shard& s = shardFor(key);
   std::lock_guard lock(s.mu);
   Node* n = s.find(key, now);
@@ -126,10 +146,11 @@ SharedDict::Status SharedDict::get(std::string_view key, Value& out) {
 namespace {
 
 // The node for a new entry, built before taking the lock (allocation outside it).
-std::unique_ptr<SharedDict::Node> makeNode(std::string_view key,
+std::unique_ptr<SharedDict::Node> makeNode(const SharedDict::HashedKey& key,
                                            const SharedDict::ValueRef& value) {
   auto n = std::make_unique<SharedDict::Node>();
-  n->key.assign(key);
+  n->key.assign(key.view);
+  n->hash = key.hash;
   n->type = value.type;
   n->boolean = value.boolean;
   n->number = value.number;
@@ -141,7 +162,7 @@ std::unique_ptr<SharedDict::Node> makeNode(std::string_view key,
 
 SharedDict::Node* SharedDict::insert(Shard& s, std::unique_ptr<Node> node, int64_t expires_ms) {
   node->expires_ms = expires_ms;
-  s.map.emplace(node->key, node.get());
+  s.map.emplace(HashedKey{node->key, node->hash}, node.get());
   Node* n = node.release();
   s.pushFront(n);
   s.used += n->cost();
@@ -149,13 +170,14 @@ SharedDict::Node* SharedDict::insert(Shard& s, std::unique_ptr<Node> node, int64
   return n;
 }
 
-SharedDict::Status SharedDict::set(std::string_view key, const ValueRef& value,
+SharedDict::Status SharedDict::set(std::string_view raw_key, const ValueRef& value,
                                    double ttl_seconds) {
   if (value.type == Type::kNil) {
-    remove(key);
+    remove(raw_key);
     return Status::kOk;
   }
-  const size_t cost = key.size() + value.string.size() + kEntryOverhead;
+  const HashedKey key = hashed(raw_key);
+  const size_t cost = raw_key.size() + value.string.size() + kEntryOverhead;
   Shard& s = shardFor(key);
   if (cost > s.capacity) return Status::kTooLarge;
   auto fresh = makeNode(key, value);
@@ -179,9 +201,10 @@ SharedDict::Status SharedDict::set(std::string_view key, const ValueRef& value,
   return Status::kOk;
 }
 
-SharedDict::Status SharedDict::add(std::string_view key, const ValueRef& value,
+SharedDict::Status SharedDict::add(std::string_view raw_key, const ValueRef& value,
                                    double ttl_seconds) {
-  const size_t cost = key.size() + value.string.size() + kEntryOverhead;
+  const HashedKey key = hashed(raw_key);
+  const size_t cost = raw_key.size() + value.string.size() + kEntryOverhead;
   Shard& s = shardFor(key);
   if (value.type != Type::kNil && cost > s.capacity) return Status::kTooLarge;
   auto fresh = makeNode(key, value);
@@ -193,8 +216,9 @@ SharedDict::Status SharedDict::add(std::string_view key, const ValueRef& value,
   return Status::kOk;
 }
 
-SharedDict::Status SharedDict::incr(std::string_view key, double delta, double& out,
+SharedDict::Status SharedDict::incr(std::string_view raw_key, double delta, double& out,
                                     const double* init, double init_ttl_seconds) {
+  const HashedKey key = hashed(raw_key);
   Shard& s = shardFor(key);
   const int64_t now = now_ms_();
   {
@@ -209,7 +233,7 @@ SharedDict::Status SharedDict::incr(std::string_view key, double delta, double& 
     }
     if (init == nullptr) return Status::kNotFound;
   }
-  if (key.size() + kEntryOverhead > s.capacity) return Status::kTooLarge;
+  if (raw_key.size() + kEntryOverhead > s.capacity) return Status::kTooLarge;
   ValueRef value;
   value.type = Type::kNumber;
   value.number = *init + delta;
@@ -228,7 +252,8 @@ SharedDict::Status SharedDict::incr(std::string_view key, double delta, double& 
   return Status::kOk;
 }
 
-void SharedDict::remove(std::string_view key) {
+void SharedDict::remove(std::string_view raw_key) {
+  const HashedKey key = hashed(raw_key);
   Shard& s = shardFor(key);
   std::lock_guard lock(s.mu);
   auto it = s.map.find(key);

@@ -45,7 +45,8 @@ class SharedDict {
 
   // What one entry costs besides its key and value bytes (node, hash slot, list links).
   static constexpr size_t kEntryOverhead = 96;
-  struct Node;  // internal
+  struct Node;       // internal
+  struct HashedKey;  // internal
 
   SharedDict(std::string name, size_t capacity_bytes, size_t shards,
              std::function<int64_t()> now_ms);
@@ -75,7 +76,8 @@ class SharedDict {
 
  private:
   struct Shard;
-  Shard& shardFor(std::string_view key);
+  static HashedKey hashed(std::string_view key);
+  Shard& shardFor(const HashedKey& key);
   Node* insert(Shard& s, std::unique_ptr<Node> node, int64_t expires_ms);
 
   std::string name_;

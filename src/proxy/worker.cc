@@ -1,5 +1,8 @@
 #include "proxy/worker.h"
 
+#include <array>
+#include <cstring>
+
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -173,14 +176,30 @@ uint64_t Worker::random() {
   return splitmix64(rng_state_);
 }
 
+namespace {
+
+// Two hex digits per byte: an id takes 16 table loads instead of 32 shifts and masks.
+constexpr auto kHexPairs = [] {
+  std::array<char, 512> t{};
+  constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 256; ++i) {
+    t[2 * i] = kHex[i >> 4];
+    t[2 * i + 1] = kHex[i & 15];
+  }
+  return t;
+}();
+
+// The 16 hex digits of `v`, most significant first.
+void putHex64(uint64_t v, char* out) {
+  for (int i = 7; i >= 0; --i, v >>= 8)
+    std::memcpy(out + 2 * i, &kHexPairs[2 * (v & 0xff)], 2);
+}
+
+}  // namespace
+
 void Worker::nextRequestId(char out[32]) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  uint64_t a = random();
-  uint64_t b = (uint64_t(id_) << 56) ^ ++request_counter_;
-  for (int i = 0; i < 16; ++i)
-    out[i] = kHex[(a >> (i * 4)) & 0xf];
-  for (int i = 0; i < 16; ++i)
-    out[16 + i] = kHex[(b >> ((15 - i) * 4)) & 0xf];
+  putHex64(random(), out);
+  putHex64((uint64_t(id_) << 56) ^ ++request_counter_, out + 16);
 }
 
 }  // namespace tidegate::proxy

@@ -321,11 +321,16 @@ class FailuresTest(h.GatewayTestCase):
 
     def test_backend_closing_idle_keepalive_connections(self):
         # The backend closes idle connections after 300 ms; the gateway keeps them for 10 s.
-        # Requests spaced around the backend's idle timeout must all succeed (stale
-        # connections are detected or retried), for GET and for POST.
+        # Requests spaced around the backend's idle timeout: every GET must succeed (a stale
+        # connection is detected, or the request retried on a fresh one), and so must every
+        # POST sent well before or well after the backend closes. A POST sent just as the
+        # backend closes may meet the keep-alive race no proxy can hide: its close crosses
+        # our request on the wire, and a body already sent is not replayed (RFC 9110 9.2.2).
+        # Such a POST may fail, but only with the 502 that names that cause.
         a = self.echo("A", ["--idle-timeout", "300ms"])
         gw = self.gateway(config([a.address], timeouts={"upstream_idle": "10s"}))
         failures = []
+        raced = []
         gaps = [0.05, 0.5, 0.29, 0.31, 0.3, 0.6, 0.28, 0.32, 0.3, 0.1, 0.33, 0.27, 0.3, 0.45]
         for i, gap in enumerate(gaps):
             time.sleep(gap)
@@ -334,9 +339,16 @@ class FailuresTest(h.GatewayTestCase):
                 failures.append(("GET", i, status, body))
             time.sleep(gap)
             status, _, body = self.get(gw, "/echo", "POST", b"body-%d" % i)
-            if status != 200 or not body.endswith(b"body-%d" % i):
+            if status == 200 and body.endswith(b"body-%d" % i):
+                continue
+            near_close = 0.2 <= gap <= 0.4
+            if near_close and status == 502 and b"closed the connection before responding" in body:
+                raced.append(i)
+            else:
                 failures.append(("POST", i, status, body[-60:]))
         self.assertEqual(failures, [])
+        # The race is a coincidence of timing: most POSTs near the close must still succeed.
+        self.assertLessEqual(len(raced), 2, f"POSTs that met the close: {raced}")
 
     # -- backend killed under load -----------------------------------------------------------
 
