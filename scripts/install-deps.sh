@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   # libraries
   libasio-dev libyaml-cpp-dev libfmt-dev libspdlog-dev libre2-dev nlohmann-json3-dev
-  libluajit2-5.1-dev
+  libluajit2-5.1-dev libgoogle-perftools-dev
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev curl wrk procps python3 prometheus
   # benchmark peers and open-loop load
