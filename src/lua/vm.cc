@@ -1,5 +1,6 @@
 #include "lua/vm.h"
 
+#include <cassert>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -220,6 +221,9 @@ Result<std::unique_ptr<LuaVm>> LuaVm::create(VmOptions options) {
     return Error(ErrorSource::kInternal, "lua: cannot set up the VM: " + message);
   }
   lua_settop(L, 0);
+  // Stack slot 1 holds the message handler for the life of the VM: an outermost call starts
+  // from an idle stack, so it can name slot 1 as its handler instead of inserting one.
+  lua_rawgeti(L, LUA_REGISTRYINDEX, vm->handler_ref_);
   vm->free_var_refs_.reserve(kVarPoolSize);
   vm->watch_ = std::make_unique<CallWatch>(L, &LuaVm::stopHook, vm->options_.time_limit);
   lua_gc(L, LUA_GCCOLLECT, 0);
@@ -254,19 +258,23 @@ std::string LuaVm::takeError(int status) {
 
 int LuaVm::protectedCall(int nargs, int nresults, std::string& error) {
   lua_State* L = L_;
-  const int base = lua_gettop(L) - nargs;  // the function
-  lua_rawgeti(L, LUA_REGISTRYINDEX, handler_ref_);
-  lua_insert(L, base);
   const bool outermost = call_depth_++ == 0;
-  if (outermost) {
+  // Nested calls run inside some C function's frame, where slot 1 is not the handler.
+  const int base = lua_gettop(L) - nargs;  // the function
+  if (!outermost) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, handler_ref_);
+    lua_insert(L, base);
+  } else {
+    assert(lua_tocfunction(L, kHandlerSlot) == messageHandler && "slot 1 is not the handler");
     time_limit_exceeded_ = false;
     watch_->begin();
   }
-  const int status = lua_pcall(L, nargs, nresults, base);
+  const int handler = outermost ? kHandlerSlot : base;
+  const int status = lua_pcall(L, nargs, nresults, handler);
   --call_depth_;
   if (outermost) watch_->end();
   if (status == 0) {
-    lua_remove(L, base);
+    if (!outermost) lua_remove(L, base);
     return 0;
   }
   error = takeError(status);

@@ -273,7 +273,7 @@ TEST_F(MetricsApiTest, ASeriesMissingFromTheCatalogIsAnErrorInTheWorker) {
             "error: eval:1: tg.metrics.histogram: 'tidegate_lua_x' was declared as another type");
   vm2->callState().phase = Phase::kIdle;
   vm2->setMetricScope({});
-  EXPECT_EQ(lua_gettop(L), 0);
+  EXPECT_EQ(lua_gettop(L), LuaVm::kIdleStackTop);
 }
 
 TEST_F(MetricsApiTest, WithoutADeclarerNamesAreCheckedAndNothingIsRegistered) {

@@ -227,6 +227,9 @@ TEST_F(SharedDictTest, LuaBinding) {
   EXPECT_NE(eval(*vm, "tg.shared.cache:set('', 1)").find("must not be empty"), std::string::npos);
   EXPECT_NE(eval(*vm, "tg.shared.cache.get('k')").find("call it as dict:method"),
             std::string::npos);
+  EXPECT_NE(eval(*vm, "tg.shared.cache.lookup = 1").find("no field 'lookup' to set"),
+            std::string::npos);
+  EXPECT_EQ(eval(*vm, "return getmetatable(tg.shared.cache)"), "tidegate.shared_dict");
   EXPECT_EQ(eval(*vm,
                  "local ok, err = tg.shared.cache:set('huge', string.rep('x', 2 * 1024 * "
                  "1024)) return err"),

@@ -120,7 +120,7 @@ TEST(VmTest, SyntaxErrorsSayScriptAndLine) {
   auto loaded = vm->load("local a = 1\nlocal b = = 2\n", "@routes/api.lua");
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.error().message(), "routes/api.lua:2: unexpected symbol near '='");
-  EXPECT_EQ(lua_gettop(vm->state()), 0);
+  EXPECT_EQ(lua_gettop(vm->state()), LuaVm::kIdleStackTop);
 }
 
 TEST(VmTest, TgNowUsesTheInjectedClock) {

@@ -14,20 +14,17 @@
 namespace tidegate::lua::api {
 namespace {
 
-constexpr uint32_t kDictMagic = 0x73686463;  // "shdc"
 constexpr size_t kMaxKeyBytes = 65535;
 
-struct DictHandle {
-  uint32_t magic;
-  SharedDict* dict;
-};
-
+// A dict object is a table whose methods are raw fields, so `d:incr(...)` costs one table
+// lookup rather than a metamethod. Each method is a closure over its SharedDict. Self is
+// only checked to be a table: that catches `d.incr(key)`, and a method called on another
+// dict's object still works on its own dict, which is harmless.
 SharedDict& checkDict(lua_State* L) {
-  auto* h = static_cast<DictHandle*>(lua_touserdata(L, 1));
-  if (h == nullptr || h->magic != kDictMagic) {
+  if (!lua_istable(L, 1)) {
     luaL_error(L, "expected a shared dict as self (call it as dict:method(...))");
   }
-  return *h->dict;
+  return *static_cast<SharedDict*>(lua_touserdata(L, lua_upvalueindex(1)));
 }
 
 std::string_view checkKey(lua_State* L) {
@@ -159,6 +156,10 @@ const luaL_Reg kMethods[] = {
     {nullptr, nullptr},
 };
 
+int readOnly(lua_State* L) {
+  return luaL_error(L, "a shared dict has no field '%s' to set", luaL_optstring(L, 2, "?"));
+}
+
 }  // namespace
 
 void openShared(lua_State* L, int tg) {
@@ -166,18 +167,22 @@ void openShared(lua_State* L, int tg) {
   const int shared = lua_gettop(L);
   SharedDicts* dicts = LuaVm::from(L).options().shared_dicts;
   if (dicts != nullptr && !dicts->all().empty()) {
-    lua_createtable(L, 0, 3);  // metatable of every dict object
+    lua_createtable(L, 0, 2);  // metatable of every dict object
     const int mt = lua_gettop(L);
-    lua_createtable(L, 0, 6);
-    luaL_setfuncs(L, kMethods, 0);
-    lua_setfield(L, mt, "__index");
+    lua_pushcfunction(L, readOnly);
+    lua_setfield(L, mt, "__newindex");
     lua_pushliteral(L, "tidegate.shared_dict");
     lua_setfield(L, mt, "__metatable");
     for (const auto& dict : dicts->all()) {
-      auto* h = static_cast<DictHandle*>(lua_newuserdata(L, sizeof(DictHandle)));
-      *h = DictHandle{kDictMagic, dict.get()};
+      lua_createtable(L, 0, 6);
+      const int object = lua_gettop(L);
+      for (const luaL_Reg* m = kMethods; m->name != nullptr; ++m) {
+        lua_pushlightuserdata(L, dict.get());
+        lua_pushcclosure(L, m->func, 1);
+        lua_setfield(L, object, m->name);
+      }
       lua_pushvalue(L, mt);
-      lua_setmetatable(L, -2);
+      lua_setmetatable(L, object);
       lua_setfield(L, shared, dict->name().c_str());
     }
     lua_pop(L, 1);
