@@ -200,7 +200,7 @@ void ProcessProvider::startProbe(Instance& instance) {
     return;
   }
   std::weak_ptr<ProcessProvider*> alive = alive_;
-  instance.probe = ReadinessProbe::start(
+  instance.probe = startReadinessProbe(
       control_, asio::ip::tcp::endpoint(address, instance.port), config_.readiness_path,
       std::chrono::milliseconds(config_.readiness_timeout_ms),
       [alive, index = instance.index, seq = instance.launch_seq](ProbeResult result) {

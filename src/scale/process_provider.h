@@ -82,7 +82,7 @@ class ProcessProvider final : public Provider {
                               // kStopping: SIGKILL time; kBackoff: relaunch time
     int64_t drain_started_ms = 0;
     int64_t next_probe_ms = 0;
-    std::shared_ptr<ReadinessProbe> probe;  // in flight
+    std::shared_ptr<upstream::HttpFetch> probe;  // the readiness probe in flight
     std::string last_probe_detail;
     bool killed = false;  // SIGKILL sent
     uint32_t restarts = 0;

@@ -40,7 +40,7 @@ struct BackendScraper::Target {
   std::vector<bool> shown;                          // the gauge holds a value, not NaN
   metrics::ScrapeSeries series{};
   asio::steady_timer timer;
-  std::shared_ptr<HttpFetch> fetch;
+  std::shared_ptr<upstream::HttpFetch> fetch;
   std::chrono::steady_clock::time_point started;
   uint64_t run = 0;  // bumped on restart and retirement: older callbacks see it and leave
   bool seen = false;
@@ -139,7 +139,8 @@ void BackendScraper::start(const std::shared_ptr<Target>& target) {
 void BackendScraper::scrape(const std::shared_ptr<Target>& target) {
   Target& t = *target;
   t.started = std::chrono::steady_clock::now();
-  FetchRequest request;
+  upstream::FetchRequest request;
+  request.user_agent = "tidegate-scraper";
   request.endpoint = t.endpoint;
   request.host = t.backend;
   request.target = t.config.path;
@@ -148,32 +149,34 @@ void BackendScraper::scrape(const std::shared_ptr<Target>& target) {
   request.max_bytes = kMaxResponseBytes;
   std::weak_ptr<Target> weak = target;
   const uint64_t run = t.run;
-  t.fetch = HttpFetch::start(io_, request, [this, weak, run](FetchResult result) {
-    auto target = weak.lock();
-    if (!target || target->run != run) return;
-    target->fetch.reset();
-    finish(*target, std::move(result));
-    // Fixed rate: the next scrape starts an interval after this one started.
-    auto next = target->started + std::chrono::milliseconds(target->config.interval_ms);
-    next = std::max(next, std::chrono::steady_clock::now());
-    target->timer.expires_at(next);
-    target->timer.async_wait([this, weak, run](std::error_code ec) {
-      if (ec) return;
-      auto target = weak.lock();
-      if (target && target->run == run) scrape(target);
-    });
-  });
+  t.fetch =
+      upstream::HttpFetch::start(io_, request, [this, weak, run](upstream::FetchResult result) {
+        auto target = weak.lock();
+        if (!target || target->run != run) return;
+        target->fetch.reset();
+        finish(*target, std::move(result));
+        // Fixed rate: the next scrape starts an interval after this one started.
+        auto next = target->started + std::chrono::milliseconds(target->config.interval_ms);
+        next = std::max(next, std::chrono::steady_clock::now());
+        target->timer.expires_at(next);
+        target->timer.async_wait([this, weak, run](std::error_code ec) {
+          if (ec) return;
+          auto target = weak.lock();
+          if (target && target->run == run) scrape(target);
+        });
+      });
 }
 
-void BackendScraper::finish(Target& t, FetchResult r) {
+void BackendScraper::finish(Target& t, upstream::FetchResult r) {
   const int64_t now_ms = coarseNowMs();
   metrics::MetricShard& shard = telemetry_.controlShard();
   metrics::ScrapeResult result = metrics::ScrapeResult::kOk;
   std::string problem;
-  if (r.outcome == FetchResult::Outcome::kTimeout) {
+  if (r.outcome == upstream::FetchResult::Outcome::kTimeout) {
     result = metrics::ScrapeResult::kTimeout;
     problem = r.detail;
-  } else if (r.outcome == FetchResult::Outcome::kError || r.status < 200 || r.status > 299) {
+  } else if (r.outcome == upstream::FetchResult::Outcome::kError || r.status < 200 ||
+             r.status > 299) {
     result = metrics::ScrapeResult::kError;
     problem = r.detail;
   } else {

@@ -6,7 +6,7 @@
 // per-second windows, hence the autoscaler's backend:<name>), and
 // tidegate_upstream_scrapes_total{upstream,backend,result}.
 //
-// Runs on the control thread's io_context, all I/O asynchronous (server/http_fetch.h): no
+// Runs on the control thread's io_context, all I/O asynchronous (upstream/http_fetch.h): no
 // blocking call there, and no work at all on the workers, so a slow or dead metrics endpoint
 // never touches request traffic. A value is fresh for 3 intervals (plus the timeout) after the
 // scrape that read it; past that, b:metric returns nil and the gauge is withdrawn (NaN), so a
@@ -21,8 +21,8 @@
 #include <asio/io_context.hpp>
 
 #include "proxy/snapshot.h"
-#include "server/http_fetch.h"
 #include "server/telemetry.h"
+#include "upstream/http_fetch.h"
 
 namespace tidegate::server {
 
@@ -54,7 +54,7 @@ class BackendScraper {
 
   void start(const std::shared_ptr<Target>& target);
   void scrape(const std::shared_ptr<Target>& target);
-  void finish(Target& target, FetchResult result);
+  void finish(Target& target, upstream::FetchResult result);
   void warn(Target& target, int64_t now_ms, const std::string& problem);
   void retire(Target& target);
 

@@ -1,25 +1,46 @@
-#include "server/http_fetch.h"
+#include "upstream/http_fetch.h"
 
 #include <asio/write.hpp>
 
 #include <fmt/format.h>
 
-namespace tidegate::server {
+namespace tidegate::upstream {
 
-HttpFetch::HttpFetch(asio::io_context& io, size_t max_bytes, Done done)
-    : socket_(io), timer_(io), reader_(max_bytes), max_bytes_(max_bytes), done_(std::move(done)) {}
+namespace {
+constexpr size_t kMaxStatusLine = 1024;
+}  // namespace
+
+int parseStatusLine(std::string_view line) {
+  // HTTP/1.x SP 3DIGIT (SP reason)?
+  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || line[8] != ' ') return 0;
+  int status = 0;
+  for (size_t i = 9; i < 12; ++i) {
+    if (line[i] < '0' || line[i] > '9') return 0;
+    status = status * 10 + (line[i] - '0');
+  }
+  if (line.size() > 12 && line[12] != ' ' && line[12] != '\r') return 0;
+  return status >= 100 ? status : 0;
+}
+
+HttpFetch::HttpFetch(asio::io_context& io, const FetchRequest& request, Done done)
+    : socket_(io),
+      timer_(io),
+      reader_(request.max_bytes),
+      max_bytes_(request.max_bytes),
+      status_line_only_(request.status_line_only),
+      done_(std::move(done)) {}
 
 std::shared_ptr<HttpFetch> HttpFetch::start(asio::io_context& io, const FetchRequest& request,
                                             Done done) {
-  auto fetch = std::make_shared<HttpFetch>(io, request.max_bytes, std::move(done));
+  auto fetch = std::make_shared<HttpFetch>(io, request, std::move(done));
   fetch->run(request);
   return fetch;
 }
 
 void HttpFetch::run(const FetchRequest& request) {
-  request_ = fmt::format(
-      "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: tidegate-scraper\r\n{}Connection: close\r\n\r\n",
-      request.target, request.host, request.extra_headers);
+  request_ =
+      fmt::format("GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\n{}Connection: close\r\n\r\n",
+                  request.target, request.host, request.user_agent, request.extra_headers);
   timer_.expires_after(request.timeout);
   timer_.async_wait([self = shared_from_this(), ms = request.timeout.count()](std::error_code ec) {
     if (ec) return;  // cancelled: the fetch ended first
@@ -33,6 +54,7 @@ void HttpFetch::run(const FetchRequest& request) {
           if (self->finished_) return;
           if (ec)
             return self->fail(FetchResult::Outcome::kError, "sending the request: " + ec.message());
+          if (self->status_line_only_) return self->readStatusLine();
           self->read();
         });
   });
@@ -67,6 +89,31 @@ void HttpFetch::read() {
       });
 }
 
+void HttpFetch::readStatusLine() {
+  socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](std::error_code ec,
+                                                                            size_t n) {
+    if (self->finished_) return;
+    self->received_.append(self->chunk_.data(), n);
+    const size_t end = self->received_.find('\n');
+    if (end == std::string::npos) {
+      if (!ec && self->received_.size() < kMaxStatusLine) return self->readStatusLine();
+      if (ec && self->received_.empty()) {
+        return self->fail(FetchResult::Outcome::kError, "closed before answering: " + ec.message());
+      }
+      return self->fail(FetchResult::Outcome::kError, "no HTTP status line in the response");
+    }
+    const int status = parseStatusLine(std::string_view(self->received_.data(), end));
+    if (status == 0) {
+      return self->fail(FetchResult::Outcome::kError, "malformed HTTP status line");
+    }
+    FetchResult r;
+    r.outcome = FetchResult::Outcome::kResponse;
+    r.status = static_cast<uint16_t>(status);
+    r.detail = fmt::format("HTTP {}", status);
+    self->finish(std::move(r));
+  });
+}
+
 void HttpFetch::fail(FetchResult::Outcome outcome, std::string detail) {
   FetchResult r;
   r.outcome = outcome;
@@ -92,4 +139,4 @@ void HttpFetch::cancel() {
   finish({});
 }
 
-}  // namespace tidegate::server
+}  // namespace tidegate::upstream

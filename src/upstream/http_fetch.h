@@ -1,9 +1,10 @@
 #pragma once
-// HttpFetch: one asynchronous HTTP/1.1 `GET` of a small document on the control loop (what the
-// backend scraper uses): connect, send the request with `Connection: close`, read until the
-// response is whole (http::ResponseReader: Content-Length, chunked or until close) or a byte
-// cap is passed, everything within one timeout. Never blocks; the socket is closed when it
-// ends. Runs on the io_context's thread only.
+// HttpFetch: one asynchronous HTTP/1.1 `GET` to a backend on the control loop: connect, send
+// the request with `Connection: close`, read until the response is whole (http::ResponseReader:
+// Content-Length, chunked or until close) or a byte cap is passed, everything within one
+// timeout. The backend scraper reads whole documents; the readiness probe stops at the status
+// line, so that a body the instance is slow to send cannot make it look unready. Never blocks;
+// the socket is closed when it ends. Runs on the io_context's thread only.
 
 #include <array>
 #include <chrono>
@@ -20,11 +21,12 @@
 
 #include "http/response_reader.h"
 
-namespace tidegate::server {
+namespace tidegate::upstream {
 
 struct FetchResult {
   enum class Outcome : uint8_t {
-    kResponse,  // a whole response: `status` and `body` (any status: the caller judges it)
+    kResponse,  // a whole response (or its status line): `status` and `body` (any status: the
+                // caller judges it)
     kError,     // refused, reset, closed early, malformed, over the byte cap
     kTimeout,   // not done within the timeout
   };
@@ -36,11 +38,13 @@ struct FetchResult {
 
 struct FetchRequest {
   asio::ip::tcp::endpoint endpoint;
-  std::string host;           // the Host header, e.g. "10.0.0.7:8080"
-  std::string target;         // origin form: "/metrics"
+  std::string host;    // the Host header, e.g. "10.0.0.7:8080"
+  std::string target;  // origin form: "/metrics"
+  std::string user_agent = "tidegate";
   std::string extra_headers;  // whole lines with CRLF, e.g. "Accept: text/plain\r\n"
   std::chrono::milliseconds timeout{1000};
-  size_t max_bytes = 4 << 20;  // response bytes (head and body) read at most
+  size_t max_bytes = 4 << 20;     // response bytes (head and body) read at most
+  bool status_line_only = false;  // done at the status line: no body is read
 };
 
 class HttpFetch : public std::enable_shared_from_this<HttpFetch> {
@@ -55,11 +59,12 @@ class HttpFetch : public std::enable_shared_from_this<HttpFetch> {
   // Abandons the fetch: closes the socket; `done` is never called. Idempotent.
   void cancel();
 
-  HttpFetch(asio::io_context& io, size_t max_bytes, Done done);
+  HttpFetch(asio::io_context& io, const FetchRequest& request, Done done);
 
  private:
   void run(const FetchRequest& request);
   void read();
+  void readStatusLine();
   void finish(FetchResult result);
   void fail(FetchResult::Outcome outcome, std::string detail);
 
@@ -70,8 +75,12 @@ class HttpFetch : public std::enable_shared_from_this<HttpFetch> {
   std::array<char, 16 * 1024> chunk_{};
   http::ResponseReader reader_;
   size_t max_bytes_;
+  bool status_line_only_;
   Done done_;
   bool finished_ = false;
 };
 
-}  // namespace tidegate::server
+// "HTTP/1.1 204 No Content" -> 204; 0 when the line is not an HTTP/1.x status line.
+int parseStatusLine(std::string_view line);
+
+}  // namespace tidegate::upstream

@@ -1,4 +1,4 @@
-// ReadinessProbe against a real tidegate-echo and against hand-made misbehaving listeners:
+// The readiness probe against a real tidegate-echo and against hand-made misbehaving listeners:
 // 2xx is ready, anything else (status, refusal, silence, garbage) is not, with a reason.
 
 #include "scale/readiness_probe.h"
@@ -20,6 +20,8 @@
 namespace tidegate::scale {
 namespace {
 
+using upstream::parseStatusLine;
+
 using namespace std::chrono_literals;
 using asio::ip::tcp;
 
@@ -31,7 +33,7 @@ std::optional<ProbeResult> probeOnce(asio::io_context& io, const tcp::endpoint& 
                                      std::string_view path,
                                      std::chrono::milliseconds timeout = 2000ms) {
   std::optional<ProbeResult> result;
-  ReadinessProbe::start(io, endpoint, path, timeout, [&](ProbeResult r) { result = r; });
+  startReadinessProbe(io, endpoint, path, timeout, [&](ProbeResult r) { result = r; });
   io.restart();
   auto until = std::chrono::steady_clock::now() + 10s;
   while (!result && std::chrono::steady_clock::now() < until)
@@ -149,8 +151,8 @@ TEST(ReadinessProbe, CancelledProbeNeverCallsBack) {
   asio::io_context io;
   tcp::acceptor acceptor(io, kLoopback);
   bool called = false;
-  auto probe = ReadinessProbe::start(io, acceptor.local_endpoint(), "/healthz", 100ms,
-                                     [&](ProbeResult) { called = true; });
+  auto probe = startReadinessProbe(io, acceptor.local_endpoint(), "/healthz", 100ms,
+                                   [&](ProbeResult) { called = true; });
   io.run_for(20ms);
   probe->cancel();
   io.restart();
