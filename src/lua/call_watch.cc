@@ -14,6 +14,7 @@
 namespace tidegate::lua {
 
 thread_local CallWatch* CallWatch::running_ = nullptr;
+std::atomic<uint32_t> CallWatch::watchdog_parked_{0};
 
 namespace {
 
@@ -75,33 +76,68 @@ class Watchdog {
 
   void run() {
     std::unique_lock lock(mutex_);
+    int idle_ticks = 0;
+    uint64_t last_activity = 0;
     for (;;) {
       if (watches_.empty()) {
         wake_.wait(lock);
         continue;
       }
       wake_.wait_for(lock, tick_);
-      for (CallWatch* w : watches_)
-        look(*w);
+      uint64_t activity = 0;  // changes whenever a call begins or ends on any VM
+      bool running = false;
+      for (CallWatch* w : watches_) {
+        activity += look(*w);
+        running = running || !idle(*w);
+      }
+      idle_ticks = (running || activity != last_activity) ? 0 : idle_ticks + 1;
+      last_activity = activity;
+      if (idle_ticks * tick_ >= kIdleBeforeParking) {
+        park(lock);
+        idle_ticks = 0;
+      }
     }
   }
 
-  void look(CallWatch& w) {
+  static bool idle(const CallWatch& w) { return (w.seq_.load(std::memory_order_seq_cst) & 1) == 0; }
+
+  // Sleeps until a call begins on some VM. The flag goes up before the last look, so a call
+  // that begins meanwhile is either seen here or sees the flag (call_watch.h, top).
+  void park(std::unique_lock<std::mutex>& lock) {
+    CallWatch::watchdog_parked_.store(1, std::memory_order_seq_cst);
+    for (const CallWatch* w : watches_) {
+      if (!idle(*w)) {
+        CallWatch::watchdog_parked_.store(0, std::memory_order_seq_cst);
+        return;
+      }
+    }
+    lock.unlock();
+    CallWatch::watchdog_parked_.wait(1, std::memory_order_seq_cst);
+    lock.lock();
+  }
+
+  // Returns the VM's sequence number.
+  uint64_t look(CallWatch& w) {
     const uint64_t seq = w.seq_.load(std::memory_order_acquire);
-    if ((seq & 1) == 0) return;  // idle
+    if ((seq & 1) == 0) return seq;  // idle
     const clockid_t clock = w.cpu_clock_.load(std::memory_order_relaxed);
     if (seq != w.seen_seq_) {  // a call not seen before: start its clock
       w.seen_seq_ = seq;
       w.seen_cpu_ns_ = cpuNanos(clock);
-      return;
+      return seq;
     }
     const int64_t now = cpuNanos(clock);
-    if (now < 0 || w.seen_cpu_ns_ < 0 || now - w.seen_cpu_ns_ < w.limit_ns_) return;
+    if (now < 0 || w.seen_cpu_ns_ < 0 || now - w.seen_cpu_ns_ < w.limit_ns_) return seq;
     // Over the limit: ask its thread to stop it. Sent again each tick until the call ends, in
     // case the first one landed while the call sat in a C function.
     w.stop_seq_.store(seq, std::memory_order_relaxed);
     syscall(SYS_tgkill, getpid(), w.tid_.load(std::memory_order_relaxed), stopSignal());
+    return seq;
   }
+
+  // How long nothing must run before the watchdog parks: long enough that a loaded gateway,
+  // whose workers call Lua many times a second, never pays a wake-up syscall.
+  static constexpr std::chrono::milliseconds kIdleBeforeParking{200};
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -133,6 +169,10 @@ void CallWatch::onStopSignal(int) {
     }
   }
   errno = saved_errno;
+}
+
+void CallWatch::wakeWatchdog() {
+  if (watchdog_parked_.exchange(0, std::memory_order_seq_cst) != 0) watchdog_parked_.notify_one();
 }
 
 CallWatch::CallWatch(lua_State* L, lua_Hook stop_hook, std::chrono::nanoseconds limit)

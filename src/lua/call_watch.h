@@ -11,6 +11,13 @@
 // arms a count hook (lua_sethook is documented async-signal-safe in LuaJIT) that fails the
 // call at its next VM instruction. Only the owning thread ever touches the lua_State.
 //
+// An idle gateway costs no wake-ups: after a spell with no call begun or ended on any VM, the
+// watchdog parks on a futex, and the next begin() wakes it (one syscall per idle spell, never
+// per call). A call cannot slip past a parking watchdog: begin() publishes its odd sequence
+// number with a sequentially consistent read-modify-write before it reads the parked flag, and
+// the watchdog sets the flag before its last look at the sequence numbers, so one of the two
+// always sees the other.
+//
 // Limits of the method, by design: time spent inside one C function (a pathological
 // string.find pattern, say) is not interrupted until it returns to Lua; and the JIT stays off
 // (lua/vm.h), because compiled traces never run hooks.
@@ -47,8 +54,10 @@ class CallWatch {
     outer_ = running_;
     running_ = this;
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    // Odd while a call runs; release: the watchdog that sees it also sees tid and clock.
-    seq_.store(seq_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    // Odd while a call runs. Sequentially consistent: the watchdog that sees it also sees tid
+    // and clock, and the parked check below cannot be ordered before it (see the top).
+    seq_.fetch_add(1, std::memory_order_seq_cst);
+    if (watchdog_parked_.load(std::memory_order_seq_cst) != 0) wakeWatchdog();
   }
   // Returns whether the stop hook had been armed (it is removed again).
   bool end() {
@@ -70,6 +79,14 @@ class CallWatch {
   };
   static const ThreadIds& currentThread();
   static void onStopSignal(int);
+  static void wakeWatchdog();  // the first call after an idle spell
+
+ public:
+  // Whether the watchdog is parked (nothing ran for a while). For tests.
+  static bool watchdogParked() { return watchdog_parked_.load() != 0; }
+
+ private:
+  static std::atomic<uint32_t> watchdog_parked_;
 
   // Read by the watchdog thread.
   std::atomic<uint64_t> seq_{0};

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <csignal>
+#include <thread>
 
 #include "fake_contexts.h"
 
@@ -16,14 +18,28 @@ using testing::makeVm;
 
 TEST(VmTest, RunawayLoopIsAbortedAndTheVmGoesOn) {
   auto vm = makeVm(testing::withTimeLimit(20ms));
-  const std::string error = eval(*vm, "local x = 0\nwhile true do\n x = x + 1\nend");
-  EXPECT_NE(error.find("eval:3: time limit exceeded (20 ms of CPU)"), std::string::npos) << error;
+  // The loop on one line: the stop lands on whichever of its instructions runs next.
+  const std::string error = eval(*vm, "local x = 0\nwhile true do x = x + 1 end");
+  EXPECT_NE(error.find("eval:2: time limit exceeded (20 ms of CPU)"), std::string::npos) << error;
   EXPECT_TRUE(vm->timeLimitExceeded());
   EXPECT_EQ(eval(*vm, "return 1 + 1"), "2");
   EXPECT_FALSE(vm->timeLimitExceeded());
   // An empty loop too (LuaJIT would compile it, and traces never run hooks).
   EXPECT_NE(eval(*vm, "while true do end").find("time limit exceeded"), std::string::npos);
   EXPECT_EQ(eval(*vm, "local s = 0 for i = 1, 1000 do s = s + i end return s"), "500500");
+}
+
+TEST(VmTest, AfterAnIdleSpellTheParkedWatchdogStillStopsARunaway) {
+  auto vm = makeVm(testing::withTimeLimit(20ms));
+  EXPECT_EQ(eval(*vm, "return 1"), "1");
+  // Nothing runs now, so the watchdog parks instead of waking every few milliseconds.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!CallWatch::watchdogParked() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(CallWatch::watchdogParked());
+  // The first call after the spell wakes it: a runaway is stopped as before.
+  EXPECT_NE(eval(*vm, "while true do end").find("time limit exceeded"), std::string::npos);
+  EXPECT_EQ(eval(*vm, "return 2"), "2");
 }
 
 TEST(VmTest, PcallInTheScriptCannotSwallowTheLimit) {
