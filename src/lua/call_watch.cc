@@ -1,5 +1,6 @@
 #include "lua/call_watch.h"
 
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -21,6 +22,10 @@ namespace {
 // Real-time signals are queued and used by nothing else in the process.
 int stopSignal() {
   return SIGRTMIN + 2;
+}
+
+bool membarrier(int command) {
+  return syscall(SYS_membarrier, command, 0, 0) == 0;
 }
 
 int64_t cpuNanos(clockid_t clock) {
@@ -61,6 +66,7 @@ class Watchdog {
     action.sa_flags = SA_RESTART;
     sigemptyset(&action.sa_mask);
     sigaction(stopSignal(), &action, nullptr);
+    can_park_ = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
     std::thread([this] { run(); }).detach();
   }
 
@@ -99,20 +105,27 @@ class Watchdog {
     }
   }
 
-  static bool idle(const CallWatch& w) { return (w.seq_.load(std::memory_order_seq_cst) & 1) == 0; }
+  static bool idle(const CallWatch& w) { return (w.seq_.load(std::memory_order_acquire) & 1) == 0; }
 
-  // Sleeps until a call begins on some VM. The flag goes up before the last look, so a call
-  // that begins meanwhile is either seen here or sees the flag (call_watch.h, top).
+  // Sleeps until a call begins on some VM. The flag goes up and every thread passes a barrier
+  // before the last look, so a call that begins meanwhile is either seen here or sees the flag
+  // (call_watch.h, top).
   void park(std::unique_lock<std::mutex>& lock) {
-    CallWatch::watchdog_parked_.store(1, std::memory_order_seq_cst);
+    if (!can_park_) return;
+    CallWatch::watchdog_parked_.store(1, std::memory_order_relaxed);
+    if (!membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)) {
+      can_park_ = false;
+      CallWatch::watchdog_parked_.store(0, std::memory_order_relaxed);
+      return;
+    }
     for (const CallWatch* w : watches_) {
       if (!idle(*w)) {
-        CallWatch::watchdog_parked_.store(0, std::memory_order_seq_cst);
+        CallWatch::watchdog_parked_.store(0, std::memory_order_relaxed);
         return;
       }
     }
     lock.unlock();
-    CallWatch::watchdog_parked_.wait(1, std::memory_order_seq_cst);
+    CallWatch::watchdog_parked_.wait(1, std::memory_order_acquire);
     lock.lock();
   }
 
@@ -143,6 +156,7 @@ class Watchdog {
   std::condition_variable wake_;
   std::vector<CallWatch*> watches_;
   std::chrono::nanoseconds tick_{50'000'000};
+  bool can_park_ = false;  // membarrier(2) works here
 };
 
 const CallWatch::ThreadIds& CallWatch::currentThread() {
@@ -172,7 +186,7 @@ void CallWatch::onStopSignal(int) {
 }
 
 void CallWatch::wakeWatchdog() {
-  if (watchdog_parked_.exchange(0, std::memory_order_seq_cst) != 0) watchdog_parked_.notify_one();
+  if (watchdog_parked_.exchange(0, std::memory_order_acq_rel) != 0) watchdog_parked_.notify_one();
 }
 
 CallWatch::CallWatch(lua_State* L, lua_Hook stop_hook, std::chrono::nanoseconds limit)

@@ -13,10 +13,12 @@
 //
 // An idle gateway costs no wake-ups: after a spell with no call begun or ended on any VM, the
 // watchdog parks on a futex, and the next begin() wakes it (one syscall per idle spell, never
-// per call). A call cannot slip past a parking watchdog: begin() publishes its odd sequence
-// number with a sequentially consistent read-modify-write before it reads the parked flag, and
-// the watchdog sets the flag before its last look at the sequence numbers, so one of the two
-// always sees the other.
+// per call). A call cannot slip past a parking watchdog, and begin() pays no fence for it: the
+// pair is an asymmetric Dekker. begin() stores its odd sequence number, then reads the parked
+// flag; the watchdog raises the flag, runs membarrier(2), which makes every thread of the
+// process pass a full memory barrier, and only then takes its last look at the sequence
+// numbers. So either the watchdog sees the call or the call sees the flag. Where membarrier is
+// not available the watchdog never parks.
 //
 // Limits of the method, by design: time spent inside one C function (a pathological
 // string.find pattern, say) is not interrupted until it returns to Lua; and the JIT stays off
@@ -54,10 +56,11 @@ class CallWatch {
     outer_ = running_;
     running_ = this;
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    // Odd while a call runs. Sequentially consistent: the watchdog that sees it also sees tid
-    // and clock, and the parked check below cannot be ordered before it (see the top).
-    seq_.fetch_add(1, std::memory_order_seq_cst);
-    if (watchdog_parked_.load(std::memory_order_seq_cst) != 0) wakeWatchdog();
+    // Odd while a call runs; release: the watchdog that sees it also sees tid and clock.
+    seq_.store(seq_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+    // The light side of the fence pair (see the top): the watchdog's membarrier is the heavy one.
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    if (watchdog_parked_.load(std::memory_order_relaxed) != 0) wakeWatchdog();
   }
   // Returns whether the stop hook had been armed (it is removed again).
   bool end() {
