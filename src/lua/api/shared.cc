@@ -14,17 +14,20 @@
 namespace tidegate::lua::api {
 namespace {
 
+constexpr uint32_t kDictMagic = 0x73686463;  // "shdc"
 constexpr size_t kMaxKeyBytes = 65535;
 
-// A dict object is a table whose methods are raw fields, so `d:incr(...)` costs one table
-// lookup rather than a metamethod. Each method is a closure over its SharedDict. Self is
-// only checked to be a table: that catches `d.incr(key)`, and a method called on another
-// dict's object still works on its own dict, which is harmless.
+struct DictHandle {
+  uint32_t magic;
+  SharedDict* dict;
+};
+
 SharedDict& checkDict(lua_State* L) {
-  if (!lua_istable(L, 1)) {
+  auto* h = static_cast<DictHandle*>(lua_touserdata(L, 1));
+  if (h == nullptr || h->magic != kDictMagic) {
     luaL_error(L, "expected a shared dict as self (call it as dict:method(...))");
   }
-  return *static_cast<SharedDict*>(lua_touserdata(L, lua_upvalueindex(1)));
+  return *h->dict;
 }
 
 std::string_view checkKey(lua_State* L) {
@@ -156,10 +159,6 @@ const luaL_Reg kMethods[] = {
     {nullptr, nullptr},
 };
 
-int readOnly(lua_State* L) {
-  return luaL_error(L, "a shared dict has no field '%s' to set", luaL_optstring(L, 2, "?"));
-}
-
 }  // namespace
 
 void openShared(lua_State* L, int tg) {
@@ -167,22 +166,18 @@ void openShared(lua_State* L, int tg) {
   const int shared = lua_gettop(L);
   SharedDicts* dicts = LuaVm::from(L).options().shared_dicts;
   if (dicts != nullptr && !dicts->all().empty()) {
-    lua_createtable(L, 0, 2);  // metatable of every dict object
+    lua_createtable(L, 0, 3);  // metatable of every dict object
     const int mt = lua_gettop(L);
-    lua_pushcfunction(L, readOnly);
-    lua_setfield(L, mt, "__newindex");
+    lua_createtable(L, 0, 6);
+    luaL_setfuncs(L, kMethods, 0);
+    lua_setfield(L, mt, "__index");
     lua_pushliteral(L, "tidegate.shared_dict");
     lua_setfield(L, mt, "__metatable");
     for (const auto& dict : dicts->all()) {
-      lua_createtable(L, 0, 6);
-      const int object = lua_gettop(L);
-      for (const luaL_Reg* m = kMethods; m->name != nullptr; ++m) {
-        lua_pushlightuserdata(L, dict.get());
-        lua_pushcclosure(L, m->func, 1);
-        lua_setfield(L, object, m->name);
-      }
+      auto* h = static_cast<DictHandle*>(lua_newuserdata(L, sizeof(DictHandle)));
+      *h = DictHandle{kDictMagic, dict.get()};
       lua_pushvalue(L, mt);
-      lua_setmetatable(L, object);
+      lua_setmetatable(L, -2);
       lua_setfield(L, shared, dict->name().c_str());
     }
     lua_pop(L, 1);
