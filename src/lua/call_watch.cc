@@ -93,8 +93,9 @@ class Watchdog {
       uint64_t activity = 0;  // changes whenever a call begins or ends on any VM
       bool running = false;
       for (CallWatch* w : watches_) {
-        activity += look(*w);
-        running = running || !idle(*w);
+        const uint64_t seq = look(*w);
+        activity += seq;
+        running = running || (seq & 1) != 0;
       }
       idle_ticks = (running || activity != last_activity) ? 0 : idle_ticks + 1;
       last_activity = activity;

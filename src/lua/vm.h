@@ -96,12 +96,12 @@ class LuaVm {
   LuaVm(const LuaVm&) = delete;
   LuaVm& operator=(const LuaVm&) = delete;
 
-  // The VM that owns `L` (any coroutine of it). Constant time: the allocator's user data.
   // Stack slot 1 holds the message handler for the life of the VM, so that an outermost
   // protectedCall names it instead of inserting one; an idle VM's stack holds only that.
   static constexpr int kHandlerSlot = 1;
   static constexpr int kIdleStackTop = 1;
 
+  // The VM that owns `L` (any coroutine of it). Constant time: the allocator's user data.
   static LuaVm& from(lua_State* L) {
     void* ud = nullptr;
     lua_getallocf(L, &ud);

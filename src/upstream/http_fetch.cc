@@ -77,14 +77,8 @@ void HttpFetch::read() {
           case http::ResponseReader::State::kError:
             return self->fail(FetchResult::Outcome::kError,
                               "bad response: " + std::string(self->reader_.error()));
-          case http::ResponseReader::State::kComplete: {
-            FetchResult r;
-            r.outcome = FetchResult::Outcome::kResponse;
-            r.status = self->reader_.status();
-            r.body = self->reader_.body();
-            r.detail = fmt::format("HTTP {}", r.status);
-            return self->finish(std::move(r));
-          }
+          case http::ResponseReader::State::kComplete:
+            return self->succeed(self->reader_.status(), std::string(self->reader_.body()));
         }
       });
 }
@@ -94,7 +88,8 @@ void HttpFetch::readStatusLine() {
                                                                             size_t n) {
     if (self->finished_) return;
     self->received_.append(self->chunk_.data(), n);
-    const size_t end = self->received_.find('\n');
+    size_t end = self->received_.find('\n');
+    if (end >= kMaxStatusLine) end = std::string::npos;  // a line this long is no status line
     if (end == std::string::npos) {
       if (!ec && self->received_.size() < kMaxStatusLine) return self->readStatusLine();
       if (ec && self->received_.empty()) {
@@ -106,12 +101,17 @@ void HttpFetch::readStatusLine() {
     if (status == 0) {
       return self->fail(FetchResult::Outcome::kError, "malformed HTTP status line");
     }
-    FetchResult r;
-    r.outcome = FetchResult::Outcome::kResponse;
-    r.status = static_cast<uint16_t>(status);
-    r.detail = fmt::format("HTTP {}", status);
-    self->finish(std::move(r));
+    self->succeed(static_cast<uint16_t>(status), {});
   });
+}
+
+void HttpFetch::succeed(uint16_t status, std::string body) {
+  FetchResult r;
+  r.outcome = FetchResult::Outcome::kResponse;
+  r.status = status;
+  r.body = std::move(body);
+  r.detail = fmt::format("HTTP {}", status);
+  finish(std::move(r));
 }
 
 void HttpFetch::fail(FetchResult::Outcome outcome, std::string detail) {

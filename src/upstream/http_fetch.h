@@ -33,7 +33,8 @@ struct FetchResult {
   Outcome outcome = Outcome::kError;
   uint16_t status = 0;
   std::string body;
-  std::string detail;  // for logs: "HTTP 200", "Connection refused", "timed out after 1000 ms"
+  std::string detail;  // for logs: "HTTP 200", "connect: Connection refused", "timed out after
+                       // 1000 ms"
 };
 
 struct FetchRequest {
@@ -66,6 +67,7 @@ class HttpFetch : public std::enable_shared_from_this<HttpFetch> {
   void read();
   void readStatusLine();
   void finish(FetchResult result);
+  void succeed(uint16_t status, std::string body);
   void fail(FetchResult::Outcome outcome, std::string detail);
 
   asio::ip::tcp::socket socket_;

@@ -134,6 +134,20 @@ TEST(ReadinessProbe, GarbageIsNotReady) {
   EXPECT_EQ(result->detail, "malformed HTTP status line");
 }
 
+TEST(ReadinessProbe, AStatusLineOver1024BytesIsNotReady) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, kLoopback);
+  tcp::socket peer(io);
+  const std::string line = "HTTP/1.1 200 " + std::string(2000, 'x') + "\r\n\r\n";
+  acceptor.async_accept(peer, [&](std::error_code ec) {
+    if (!ec) asio::write(peer, asio::buffer(line));
+  });
+  auto result = probeOnce(io, acceptor.local_endpoint(), "/healthz");
+  ASSERT_TRUE(result.has_value());
+  EXPECT_FALSE(result->ready);
+  EXPECT_EQ(result->detail, "no HTTP status line in the response");
+}
+
 TEST(ReadinessProbe, CloseWithoutAnswerIsNotReady) {
   asio::io_context io;
   tcp::acceptor acceptor(io, kLoopback);
